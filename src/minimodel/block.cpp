@@ -1,0 +1,52 @@
+#include "minimodel/block.hpp"
+
+#include <fmt/format.h>
+
+namespace minimodel {
+
+TransformerBlock::TransformerBlock(ParameterRegistry& registry, std::size_t index,
+                                   const MiniGPTConfig& config, const RotaryTable& rope)
+    : name_(fmt::format("block_{}", index)),
+      ln1_(registry, name_ + ".ln1", config.d_model(), config.ln_eps()),
+      attn_(registry, name_ + ".attn", config, rope),
+      ln2_(registry, name_ + ".ln2", config.d_model(), config.ln_eps()),
+      ffn_(registry, name_ + ".ffn", config) {}
+
+namespace {
+
+// y = a + b, elementwise over (T, d): a residual connection.
+void add(const Matrix& a, const Matrix& b, Matrix& y) {
+  ensure_shape(y, a.shape(0), a.shape(1));
+  const float* pa = a.data();
+  const float* pb = b.data();
+  float* py = y.data();
+  for (std::size_t i = 0; i < a.size(); ++i) py[i] = pa[i] + pb[i];
+}
+
+}  // namespace
+
+void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions& options) const {
+  Tracer* tracer = options.tracer;
+  const std::size_t T = x.shape(0), d = x.shape(1);
+  Matrix normed, branch, z;
+
+  // z = x + MHA(LN1(x))
+  ln1_.forward(x, normed, tracer);
+  attn_.forward(normed, branch, options);
+  add(x, branch, z);
+  report(tracer, [&] {
+    return TraceEvent{name_ + ".resid1", {{T, d}, {T, d}}, "+", {T, d}, "z = x + attn(ln1(x))",
+                      values_for(tracer, z.data(), z.size())};
+  });
+
+  // y = z + FFN(LN2(z))
+  ln2_.forward(z, normed, tracer);
+  ffn_.forward(normed, branch, tracer);
+  add(z, branch, y);
+  report(tracer, [&] {
+    return TraceEvent{name_ + ".resid2", {{T, d}, {T, d}}, "+", {T, d}, "y = z + ffn(ln2(z))",
+                      values_for(tracer, y.data(), y.size())};
+  });
+}
+
+}  // namespace minimodel

@@ -1,0 +1,41 @@
+#pragma once
+// The Pre-LN transformer block:
+//
+//   z = x + MHA(LN1(x))      the attention sublayer reads a normalised copy of the stream
+//   y = z + FFN(LN2(z))      and both sublayers ADD to the residual stream, never replace it
+//
+// Pre-LN: the norm sits inside each branch, so the identity path x -> y is untouched.
+#include <cstddef>
+#include <string>
+
+#include "minimodel/attention.hpp"
+#include "minimodel/ffn.hpp"
+#include "minimodel/forward_options.hpp"
+#include "minimodel/layer_norm.hpp"
+
+namespace minimodel {
+
+class TransformerBlock {
+ public:
+  // Registers block_<index>.ln1.*, .attn.*, .ln2.*, .ffn.* in that (data-flow) order.
+  TransformerBlock(ParameterRegistry& registry, std::size_t index, const MiniGPTConfig& config,
+                   const RotaryTable& rope);
+
+  // (T, d_model) -> (T, d_model). Resizes y when needed; y must not alias x.
+  void forward(const Matrix& x, Matrix& y, const ForwardOptions& options = {}) const;
+
+  const std::string& name() const { return name_; }
+  const LayerNorm& ln1() const { return ln1_; }
+  const CausalSelfAttention& attn() const { return attn_; }
+  const LayerNorm& ln2() const { return ln2_; }
+  const FeedForward& ffn() const { return ffn_; }
+
+ private:
+  std::string name_;
+  LayerNorm ln1_;
+  CausalSelfAttention attn_;
+  LayerNorm ln2_;
+  FeedForward ffn_;
+};
+
+}  // namespace minimodel

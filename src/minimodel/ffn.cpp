@@ -1,0 +1,55 @@
+#include "minimodel/ffn.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "minimodel/gelu.hpp"
+#include "minimodel/matmul.hpp"
+
+namespace minimodel {
+
+void gelu_inplace(float* values, std::size_t n, GeluForm form) {
+  // The branch on the form is hoisted out of the loop.
+  if (form == GeluForm::exact) {
+    for (std::size_t i = 0; i < n; ++i) values[i] = gelu_exact(values[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) values[i] = gelu_tanh(values[i]);
+  }
+}
+
+FeedForward::FeedForward(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config)
+    : name_(std::move(name)),
+      gelu_(config.gelu()),
+      W_1_(registry.add(name_ + ".W_1", {config.d_model(), config.d_ff()},
+                        InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_model()))))),
+      b_1_(registry.add(name_ + ".b_1", {config.d_ff()}, InitRule::zeros())),
+      W_2_(registry.add(name_ + ".W_2", {config.d_ff(), config.d_model()},
+                        InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_ff()))))),
+      b_2_(registry.add(name_ + ".b_2", {config.d_model()}, InitRule::zeros())) {}
+
+void FeedForward::forward(const Matrix& x, Matrix& out, Tracer* tracer) const {
+  const std::size_t T = x.shape(0), d = x.shape(1), f = W_1_.value.shape(1);
+
+  Matrix hidden;  // (T, d_ff)
+  linear(x, W_1_, b_1_, hidden);
+  report(tracer, [&] {
+    return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, "x·W_1 + b_1",
+                      values_for(tracer, hidden.data(), hidden.size())};
+  });
+
+  gelu_inplace(hidden.data(), hidden.size(), gelu_);
+  report(tracer, [&] {
+    return TraceEvent{name_ + ".gelu", {{T, f}}, "", {T, f},
+                      gelu_ == GeluForm::exact ? "GELU exact: 0.5·x·(1+erf(x/√2))"
+                                               : "GELU tanh: 0.5·x·(1+tanh(√(2/π)·(x+0.044715x³)))",
+                      values_for(tracer, hidden.data(), hidden.size())};
+  });
+
+  linear(hidden, W_2_, b_2_, out);
+  report(tracer, [&] {
+    return TraceEvent{name_ + ".out", {{T, f}, {f, d}}, "·", {T, d}, "gelu·W_2 + b_2",
+                      values_for(tracer, out.data(), out.size())};
+  });
+}
+
+}  // namespace minimodel

@@ -1,0 +1,37 @@
+#pragma once
+// The position-wise feed-forward network: FFN(x) = GELU(x·W_1 + b_1)·W_2 + b_2.
+// Attention mixes positions; the FFN works inside each position (row) on its own.
+#include <string>
+
+#include "minimodel/config.hpp"
+#include "minimodel/registry.hpp"
+#include "minimodel/trace.hpp"
+
+namespace minimodel {
+
+class FeedForward {
+ public:
+  // Registers `<name>.W_1` (d_model, d_ff) ~ N(0, 1/d_model), `.b_1` (d_ff,) = 0,
+  // `.W_2` (d_ff, d_model) ~ N(0, 1/d_ff), `.b_2` (d_model,) = 0.
+  FeedForward(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config);
+
+  // (T, d_model) -> (T, d_model). Resizes out when needed.
+  void forward(const Matrix& x, Matrix& out, Tracer* tracer = nullptr) const;
+
+  const std::string& name() const { return name_; }
+  GeluForm gelu_form() const { return gelu_; }
+  const Parameter& W_1() const { return W_1_; }
+  const Parameter& b_1() const { return b_1_; }
+  const Parameter& W_2() const { return W_2_; }
+  const Parameter& b_2() const { return b_2_; }
+
+ private:
+  std::string name_;
+  GeluForm gelu_;
+  Parameter& W_1_;
+  Parameter& b_1_;
+  Parameter& W_2_;
+  Parameter& b_2_;
+};
+
+}  // namespace minimodel

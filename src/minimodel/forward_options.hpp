@@ -1,0 +1,19 @@
+#pragma once
+// What a forward may be asked to do beyond its inputs.
+#include <cstddef>
+
+namespace minimodel {
+
+class Tracer;
+
+struct ForwardOptions {
+  // Index of the first position, so RoPE can continue a sequence. Reserved for the KV cache
+  // of a later chapter; 0 here. position_offset + T must not exceed context_len.
+  std::size_t position_offset = 0;
+  // False only for lab03's negative control, which shows what leaks without the mask.
+  bool causal_mask = true;
+  // Receives every operation when not null.
+  Tracer* tracer = nullptr;
+};
+
+}  // namespace minimodel

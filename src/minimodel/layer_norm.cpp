@@ -1,0 +1,40 @@
+#include "minimodel/layer_norm.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+
+namespace minimodel {
+
+LayerNorm::LayerNorm(ParameterRegistry& registry, std::string name, std::size_t d, double eps)
+    : name_(std::move(name)),
+      gamma_(registry.add(name_ + ".gamma", {d}, InitRule::ones())),
+      beta_(registry.add(name_ + ".beta", {d}, InitRule::zeros())),
+      eps_(static_cast<float>(eps)) {}
+
+void LayerNorm::forward(const Matrix& x, Matrix& y, Tracer* tracer) const {
+  const std::size_t T = x.shape(0), d = x.shape(1);  // x: (T, d)
+  ensure_shape(y, T, d);
+  const float* gamma = gamma_.data();
+  const float* beta = beta_.data();
+  for (std::size_t t = 0; t < T; ++t) {
+    const float* x_t = x.data() + t * d;
+    float* y_t = y.data() + t * d;
+    // Two passes (mean, then the mean of squared deviations): a one-pass E[x²] - E[x]²
+    // cancels catastrophically when the values are large and nearly equal.
+    float sum = 0.0f;
+    for (std::size_t j = 0; j < d; ++j) sum += x_t[j];
+    const float mean = sum / static_cast<float>(d);
+    float squares = 0.0f;
+    for (std::size_t j = 0; j < d; ++j) squares += (x_t[j] - mean) * (x_t[j] - mean);
+    const float variance = squares / static_cast<float>(d);  // biased: divide by d, not d - 1
+    const float inv_std = 1.0f / std::sqrt(variance + eps_);
+    for (std::size_t j = 0; j < d; ++j) y_t[j] = gamma[j] * ((x_t[j] - mean) * inv_std) + beta[j];
+  }
+  report(tracer, [&] {
+    return TraceEvent{name_, {{T, d}}, "", {T, d},
+                      fmt::format("γ·(x−μ)/√(σ²+{:g})+β over the last axis", eps_),
+                      values_for(tracer, y.data(), y.size())};
+  });
+}
+
+}  // namespace minimodel

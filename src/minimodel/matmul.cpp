@@ -1,0 +1,53 @@
+#include "minimodel/matmul.hpp"
+
+#include <climits>
+#include <fmt/format.h>
+// xtensor-blas declares the cblas_* prototypes of the BLAS it was built against (OpenBLAS
+// here). Only this file includes it: the header is heavy and nothing else needs it.
+#include <xtensor-blas/xblas.hpp>
+
+#include "minimodel/errors.hpp"
+
+namespace minimodel {
+
+namespace {
+
+CBLAS_INT blas_int(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX)) {
+    throw Error(fmt::format("matrix dimension {} is too large for BLAS (at most {})", n, INT_MAX));
+  }
+  return static_cast<CBLAS_INT>(n);
+}
+
+}  // namespace
+
+void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c, float alpha) {
+  const bool tb = transpose_b == Transpose::yes;
+  const std::size_t k = a.cols;
+  const std::size_t b_rows = tb ? b.cols : b.rows;  // rows of op(b)
+  const std::size_t n = tb ? b.rows : b.cols;
+  if (b_rows != k || c.rows != a.rows || c.cols != n) {
+    throw Error(fmt::format("gemm shape mismatch: ({}, {}) · {}({}, {}) -> ({}, {})", a.rows,
+                            a.cols, tb ? "transpose" : "", b.rows, b.cols, c.rows, c.cols));
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas_int(a.rows),
+              blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
+              blas_int(b.stride), 0.0f, c.data, blas_int(c.stride));
+}
+
+void linear(const Matrix& x, const Parameter& W, Matrix& y) {
+  ensure_shape(y, x.shape(0), W.value.shape(1));
+  gemm(view(x), view(W), Transpose::no, view(y));
+}
+
+void linear(const Matrix& x, const Parameter& W, const Parameter& b, Matrix& y) {
+  linear(x, W, y);
+  const std::size_t rows = y.shape(0), cols = y.shape(1);
+  const float* bias = b.data();
+  for (std::size_t t = 0; t < rows; ++t) {
+    float* y_t = y.data() + t * cols;
+    for (std::size_t j = 0; j < cols; ++j) y_t[j] += bias[j];
+  }
+}
+
+}  // namespace minimodel

@@ -1,0 +1,79 @@
+#include "minimodel/model.hpp"
+
+#include <fmt/format.h>
+#include <set>
+
+#include "minimodel/errors.hpp"
+
+namespace minimodel {
+
+MiniGPT::MiniGPT(const MiniGPTConfig& config, std::uint64_t seed)
+    : config_(config),
+      registry_(std::make_unique<ParameterRegistry>()),
+      rope_(std::make_unique<RotaryTable>(config.d_head(), config.context_len(), config.rope_base())) {
+  // Construction order is registration order is the SPEC §4 order: E, blocks, ln_final.
+  embedding_ = std::make_unique<Embedding>(*registry_, config_);
+  blocks_.reserve(config_.n_layers());
+  for (std::size_t i = 0; i < config_.n_layers(); ++i) {
+    blocks_.emplace_back(*registry_, i, config_, *rope_);
+  }
+  ln_final_ = std::make_unique<LayerNorm>(*registry_, "ln_final", config_.d_model(), config_.ln_eps());
+  lm_head_ = std::make_unique<TiedLMHead>(*embedding_);  // shares E's storage; registers nothing
+  registry_->initialize(seed);
+}
+
+void MiniGPT::validate_tokens(std::span<const TokenId> tokens, std::size_t position_offset) const {
+  const std::size_t T = tokens.size(), context = config_.context_len();
+  if (T == 0) {
+    throw InputError("empty sequence: a forward needs at least one token (T >= 1)");
+  }
+  if (position_offset >= context || T > context - position_offset) {
+    throw InputError(fmt::format(
+        "sequence too long: T = {} tokens starting at position {} does not fit the context; "
+        "rule: position_offset + T <= context_len = {} (shorten the text)",
+        T, position_offset, context));
+  }
+  for (std::size_t t = 0; t < T; ++t) {
+    if (tokens[t] < 0 || static_cast<std::size_t>(tokens[t]) >= config_.vocab_size()) {
+      throw InputError(fmt::format(
+          "token id {} at position {} is out of range; rule: 0 <= id < vocab_size = {}",
+          tokens[t], t, config_.vocab_size()));
+    }
+  }
+}
+
+Matrix MiniGPT::forward(std::span<const TokenId> tokens, const ForwardOptions& options) const {
+  validate_tokens(tokens, options.position_offset);
+  Matrix h, next, logits;
+  embedding_->forward(tokens, h, options.tracer);   // (T,) -> (T, d)
+  for (const TransformerBlock& block : blocks_) {   // (T, d) -> (T, d), L times
+    block.forward(h, next, options);
+    std::swap(h, next);
+  }
+  ln_final_->forward(h, next, options.tracer);      // (T, d) -> (T, d)
+  lm_head_->forward(next, logits, options.tracer);  // (T, d) -> (T, V)
+  return logits;
+}
+
+std::vector<const Parameter*> MiniGPT::tensors_read_by_forward() const {
+  std::vector<const Parameter*> tensors{&embedding_->E()};
+  for (const TransformerBlock& b : blocks_) {
+    tensors.insert(tensors.end(),
+                   {&b.ln1().gamma(), &b.ln1().beta(), &b.attn().W_q(), &b.attn().W_k(),
+                    &b.attn().W_v(), &b.attn().W_o(), &b.ln2().gamma(), &b.ln2().beta(),
+                    &b.ffn().W_1(), &b.ffn().b_1(), &b.ffn().W_2(), &b.ffn().b_2()});
+  }
+  tensors.insert(tensors.end(), {&ln_final_->gamma(), &ln_final_->beta(), &lm_head_->weight()});
+  return tensors;
+}
+
+std::size_t MiniGPT::unique_storage_count() const {
+  std::set<const float*> seen;
+  std::size_t total = 0;
+  for (const Parameter* p : tensors_read_by_forward()) {
+    if (seen.insert(p->data()).second) total += p->numel();
+  }
+  return total;
+}
+
+}  // namespace minimodel

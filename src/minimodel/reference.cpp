@@ -1,0 +1,2 @@
+#include "minimodel/reference.hpp"
+// TODO(helper): implementation in progress.

@@ -1,0 +1,75 @@
+#include "minimodel/registry.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "minimodel/errors.hpp"
+#include "minimodel/random.hpp"
+
+namespace minimodel {
+
+std::string InitRule::describe() const {
+  switch (kind) {
+    case Kind::normal: return fmt::format("N(0, {:.6g}²)", std);
+    case Kind::zeros: return "zeros";
+    case Kind::ones: return "ones";
+  }
+  return "?";
+}
+
+Parameter& ParameterRegistry::add(std::string name, const Shape& shape, InitRule init) {
+  if (find(name) != nullptr) {
+    throw Error(fmt::format("parameter '{}' is registered twice", name));
+  }
+  Parameter& p = params_.emplace_back();
+  p.name = std::move(name);
+  p.init = init;
+  p.value = xt::zeros<float>(shape);
+  return p;
+}
+
+const Parameter* ParameterRegistry::find(std::string_view name) const {
+  const auto it = std::find_if(params_.begin(), params_.end(),
+                               [&](const Parameter& p) { return p.name == name; });
+  return it == params_.end() ? nullptr : &*it;
+}
+
+const Parameter& ParameterRegistry::at(std::string_view name) const {
+  const Parameter* p = find(name);
+  if (p == nullptr) throw Error(fmt::format("no parameter named '{}'", name));
+  return *p;
+}
+
+Parameter& ParameterRegistry::at(std::string_view name) {
+  return const_cast<Parameter&>(std::as_const(*this).at(name));
+}
+
+std::size_t ParameterRegistry::total_count() const {
+  std::size_t total = 0;
+  for (const Parameter& p : params_) total += p.numel();
+  return total;
+}
+
+void ParameterRegistry::initialize(std::uint64_t seed) {
+  for (Parameter& p : params_) {
+    switch (p.init.kind) {
+      case InitRule::Kind::normal:
+        fill_normal(std::span<float>(p.data(), p.numel()), p.init.std, seed, p.name);
+        break;
+      case InitRule::Kind::zeros: std::fill(p.value.begin(), p.value.end(), 0.0f); break;
+      case InitRule::Kind::ones: std::fill(p.value.begin(), p.value.end(), 1.0f); break;
+    }
+  }
+}
+
+std::size_t closed_form_parameter_count(const MiniGPTConfig& c) {
+  const std::size_t V = c.vocab_size(), d = c.d_model(), L = c.n_layers(), f = c.d_ff();
+  const std::size_t attention = 4 * d * d;          // W_q, W_k, W_v, W_o, no biases
+  const std::size_t ffn = 2 * d * f + f + d;        // W_1, W_2, b_1, b_2
+  const std::size_t layer_norms = 2 * (2 * d);      // ln1 and ln2, gamma and beta each
+  return V * d                                      // E, shared with the LM head
+         + L * (attention + ffn + layer_norms)      //
+         + 2 * d;                                   // ln_final
+}
+
+}  // namespace minimodel

@@ -1,0 +1,72 @@
+#pragma once
+// The parameter registry: the one table of names, shapes, init rules and storage (SPEC §4).
+//
+// The model allocates every tensor here, in data-flow order; counting, printing, saving and
+// loading all read this table, so a second list of names can never drift from it.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "minimodel/config.hpp"
+#include "minimodel/tensor.hpp"
+
+namespace minimodel {
+
+// "Simple Gaussian" init: N(0, std²), or a constant 0 or 1.
+struct InitRule {
+  enum class Kind { normal, zeros, ones };
+  Kind kind;
+  double std = 0.0;
+
+  static InitRule normal(double std) { return {Kind::normal, std}; }
+  static InitRule zeros() { return {Kind::zeros, 0.0}; }
+  static InitRule ones() { return {Kind::ones, 0.0}; }
+  std::string describe() const;  // "N(0, 0.125²)", "zeros", "ones"
+};
+
+struct Parameter {
+  std::string name;         // the SPEC name, e.g. "block_0.attn.W_q"
+  InitRule init;
+  xt::xarray<float> value;  // row-major; linear maps are (d_in, d_out)
+
+  Shape shape() const { return Shape(value.shape().begin(), value.shape().end()); }
+  std::size_t numel() const { return value.size(); }
+  float* data() { return value.data(); }
+  const float* data() const { return value.data(); }
+};
+
+class ParameterRegistry {
+ public:
+  // Allocates a parameter (zero-filled until initialize()). A repeated name is an Error.
+  Parameter& add(std::string name, const Shape& shape, InitRule init);
+
+  Parameter& at(std::string_view name);              // Error naming `name` when absent
+  const Parameter& at(std::string_view name) const;
+  const Parameter* find(std::string_view name) const;  // nullptr when absent
+
+  // Registration order, which is the SPEC §4 order.
+  auto begin() const { return params_.begin(); }
+  auto end() const { return params_.end(); }
+  auto begin() { return params_.begin(); }
+  auto end() { return params_.end(); }
+  std::size_t size() const { return params_.size(); }
+
+  // Sum of the element counts of the registered tensors.
+  std::size_t total_count() const;
+
+  // Draws every parameter from its own stream of (seed, name); constants for the rest.
+  void initialize(std::uint64_t seed);
+
+ private:
+  // A deque: references to its elements stay valid as parameters are added and when the
+  // registry is moved, and the modules hold such references.
+  std::deque<Parameter> params_;
+};
+
+// |θ| = V·d + L·(4d² + 2·d·d_ff + d_ff + d + 4d) + 2d, evaluated for any config: the number
+// the counted tensors are checked against, never a stand-in for them.
+std::size_t closed_form_parameter_count(const MiniGPTConfig& config);
+
+}  // namespace minimodel

@@ -1,0 +1,2 @@
+#include "minimodel/weights_io.hpp"
+// TODO(helper): implementation in progress.

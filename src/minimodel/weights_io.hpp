@@ -1,0 +1,33 @@
+#pragma once
+// Weights in the safetensors format (https://github.com/huggingface/safetensors):
+//
+//   8 bytes   N, the header length, unsigned little-endian
+//   N bytes   a JSON object: "__metadata__" (string -> string) and, for each tensor,
+//             "name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}
+//   the rest  the tensor bytes, offsets relative to the end of the header
+//
+// This project writes F32 little-endian, the SPEC §4 names, shapes as held ((d_in, d_out) for
+// linear maps). The tied head is not a tensor of its own: only `E` is stored. __metadata__
+// records the config and the conventions, so another tool can rebuild the model from the file.
+#include <filesystem>
+
+#include "minimodel/config.hpp"
+#include "minimodel/model.hpp"
+
+namespace minimodel {
+
+// Writes every registered parameter. Writes to a temporary file beside `path` and renames it,
+// so a failure never leaves a partial file. Throws WeightsError on an I/O failure.
+void save_safetensors(const MiniGPT& model, const std::filesystem::path& path);
+
+// Reads the config recorded in a file's __metadata__ (validated like any config).
+MiniGPTConfig read_safetensors_config(const std::filesystem::path& path);
+
+// Rebuilds a model from the file alone: config from __metadata__, then every tensor.
+MiniGPT load_safetensors(const std::filesystem::path& path);
+
+// Loads every tensor into an existing model. Every name, shape, dtype and offset is checked
+// before anything is copied, so on error (WeightsError) the model is unchanged.
+void load_safetensors_into(MiniGPT& model, const std::filesystem::path& path);
+
+}  // namespace minimodel

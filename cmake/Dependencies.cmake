@@ -21,3 +21,5 @@ require_package(fmt libfmt-dev)
 require_package(CLI11 libcli11-dev)
 require_package(nlohmann_json nlohmann-json3-dev)
 require_package(Catch2 catch2)
+# Catch2 v2 keeps Catch.cmake (catch_discover_tests) beside its package config.
+list(APPEND CMAKE_MODULE_PATH ${Catch2_DIR})

@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "minimodel/errors.hpp"
+
 namespace minimodel {
 
 TransformerBlock::TransformerBlock(ParameterRegistry& registry, std::size_t index,
                                    const MiniGPTConfig& config, const RotaryTable& rope)
     : name_(fmt::format("block_{}", index)),
+      d_model_(config.d_model()),
+      context_len_(config.context_len()),
       ln1_(registry, name_ + ".ln1", config.d_model(), config.ln_eps()),
       attn_(registry, name_ + ".attn", config, rope),
       ln2_(registry, name_ + ".ln2", config.d_model(), config.ln_eps()),
@@ -28,6 +32,12 @@ void add(const Matrix& a, const Matrix& b, Matrix& y) {
 void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions& options) const {
   Tracer* tracer = options.tracer;
   const std::size_t T = x.shape(0), d = x.shape(1);
+  if (d != d_model_ || T == 0 || options.position_offset + T > context_len_) {
+    throw InputError(fmt::format(
+        "{}: input of shape ({}, {}) at position offset {}; rule: x is (T, d_model = {}) with "
+        "1 <= T and position_offset + T <= context_len = {}",
+        name_, T, d, options.position_offset, d_model_, context_len_));
+  }
   Matrix normed, branch, z;
 
   // z = x + MHA(LN1(x))

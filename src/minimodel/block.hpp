@@ -22,6 +22,7 @@ class TransformerBlock {
                    const RotaryTable& rope);
 
   // (T, d_model) -> (T, d_model). Resizes y when needed; y must not alias x.
+  // Checks x's shape and length first (InputError).
   void forward(const Matrix& x, Matrix& y, const ForwardOptions& options = {}) const;
 
   const std::string& name() const { return name_; }
@@ -32,6 +33,7 @@ class TransformerBlock {
 
  private:
   std::string name_;
+  std::size_t d_model_, context_len_;
   LayerNorm ln1_;
   CausalSelfAttention attn_;
   LayerNorm ln2_;

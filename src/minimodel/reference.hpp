@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "minimodel/config.hpp"
@@ -45,5 +46,29 @@ Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
 // One Pre-LN block, block_<index>, on x (T, d_model).
 Result block_forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
                      std::size_t index, const Tensor& x, const Options& options = {});
+
+// The recorded step with this name; throws Error when there is none (keep_steps was off, or
+// the name is misspelt).
+const Tensor& step(const Result& result, std::string_view name);
+
+// The building blocks of the forward, each on its own so that a test or a lab can hold one
+// against a value derived by hand. They check the shapes they are given (Error otherwise).
+
+// GELU in the named form: exact 0.5·x·(1 + erf(x/√2)), or the tanh approximation
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+double gelu(double x, GeluForm form);
+
+// x (T, d) -> (T, d): per row, (x - mean)/sqrt(biased variance + eps)·gamma + beta;
+// gamma and beta have d entries.
+Tensor layer_norm(const Tensor& x, std::span<const double> gamma, std::span<const double> beta,
+                  double eps);
+
+// x (T, d) -> (T, d), d = n_heads·d_head: in every head, the interleaved pair (2i, 2i+1) of
+// row t is rotated by the angle (position_offset + t)·base^(-2i/d_head).
+Tensor rope(const Tensor& x, std::size_t n_heads, double base, std::size_t position_offset);
+
+// In place over the last axis of a tensor of any rank: exp(v - row max) / sum. A -infinity
+// entry becomes exactly 0.
+void softmax_last_axis(Tensor& x);
 
 }  // namespace minimodel::reference

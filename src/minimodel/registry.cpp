@@ -24,7 +24,8 @@ Parameter& ParameterRegistry::add(std::string name, const Shape& shape, InitRule
   Parameter& p = params_.emplace_back();
   p.name = std::move(name);
   p.init = init;
-  p.value = xt::zeros<float>(shape);
+  // Constants (gamma = 1, biases = 0) hold from the start; random draws wait for initialize().
+  p.value = p.init.kind == InitRule::Kind::ones ? xt::ones<float>(shape) : xt::zeros<float>(shape);
   return p;
 }
 

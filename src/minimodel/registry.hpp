@@ -39,7 +39,8 @@ struct Parameter {
 
 class ParameterRegistry {
  public:
-  // Allocates a parameter (zero-filled until initialize()). A repeated name is an Error.
+  // Allocates a parameter, filled with its constant (ones or zeros; a normal one is zero
+  // until initialize()). A repeated name is an Error.
   Parameter& add(std::string name, const Shape& shape, InitRule init);
 
   Parameter& at(std::string_view name);              // Error naming `name` when absent

@@ -9,7 +9,14 @@
 // This project writes F32 little-endian, the SPEC §4 names, shapes as held ((d_in, d_out) for
 // linear maps). The tied head is not a tensor of its own: only `E` is stored. __metadata__
 // records the config and the conventions, so another tool can rebuild the model from the file.
+//
+// Every loader validates the whole file before it touches a model: a malformed or mismatched
+// file is one WeightsError that names the file, the problem and, where possible, the fix.
+#include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "minimodel/config.hpp"
 #include "minimodel/model.hpp"
@@ -29,5 +36,15 @@ MiniGPT load_safetensors(const std::filesystem::path& path);
 // Loads every tensor into an existing model. Every name, shape, dtype and offset is checked
 // before anything is copied, so on error (WeightsError) the model is unchanged.
 void load_safetensors_into(MiniGPT& model, const std::filesystem::path& path);
+
+// The same operations on a whole file held in memory, for tests and the fuzz target.
+// `source` is the name the error messages use for the bytes.
+std::vector<std::uint8_t> safetensors_bytes(const MiniGPT& model);
+MiniGPTConfig read_safetensors_config_from_bytes(std::span<const std::uint8_t> bytes,
+                                                 std::string_view source = "<memory>");
+MiniGPT load_safetensors_from_bytes(std::span<const std::uint8_t> bytes,
+                                    std::string_view source = "<memory>");
+void load_safetensors_into_from_bytes(MiniGPT& model, std::span<const std::uint8_t> bytes,
+                                      std::string_view source = "<memory>");
 
 }  // namespace minimodel

@@ -1,0 +1,329 @@
+// The fast model (xtensor + OpenBLAS, fp32) against the hand-made reference (plain loops,
+// double), SPEC §3 and STYLE 4: the two share nothing but the config and the weights, so an
+// agreement to fp32 rounding means both computed the same function.
+//
+// Every comparison is entrywise, |model - reference| <= kAtol + kRtol·|reference|, written
+// as `ok = diff <= tol` so that a NaN fails; a -infinity of the causal mask must be -infinity
+// in both, exactly. The measured max differences are attached with INFO (run the test
+// binary with -s to see them next to each passing check).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "minimodel/config.hpp"
+#include "minimodel/forward_options.hpp"
+#include "minimodel/model.hpp"
+#include "minimodel/random.hpp"
+#include "minimodel/reference.hpp"
+#include "minimodel/trace.hpp"
+#include "minimodel/vocab.hpp"
+
+namespace {
+
+using namespace minimodel;
+namespace ref = minimodel::reference;
+
+// The tolerance, from what fp32 can achieve.
+//
+// The model rounds every operation to fp32, unit roundoff u = 2^-24 = 6.0e-8; the reference
+// reads the same fp32 weights and computes in double, so their difference is the model's
+// rounding alone. The longest accumulation is a dot product of K = d_ff = 256 terms
+// (ffn.out); the classic bound on its error is K·u = 1.5e-5 relative to the sum of |terms|
+// (typically far less: √K·u = 1e-6). Each of the L = 2 blocks adds its own rounding to the
+// residual stream, which LayerNorm passes on at O(1) scale, so the locked model's bound is
+//
+//   L·K·u = 2·256·2^-24 = 3.05e-5,
+//
+// used as the relative tolerance (kRtol) and, for entries near 0 whose error is set by the
+// O(1) activations that cancelled to produce them, as the absolute one (kAtol). Every other
+// config tested here has a smaller L·K (3·64, 2·16, 1·48) or the same (tanh GELU).
+//
+// Measured (see the final report of each test; run with -s for every number): on the
+// canonical sequence, max |diff| over the logits 1.7e-7 and over every intermediate
+// 1.6e-6 (block_1.resid2); over all the sequences and configs below, at most 3.3e-7 on the
+// logits and 3.0e-6 on an intermediate (attention scores of magnitude ~4), so the worst
+// entry uses under 8% of its tolerance. The negative test at the end shows that one
+// perturbed weight pushes the logits far outside it.
+constexpr double kUnitRoundoff = 0x1p-24;  // fp32
+constexpr double kLongestSum = 256;        // d_ff of the locked config
+constexpr double kLayers = 2;
+constexpr double kRtol = kLayers * kLongestSum * kUnitRoundoff;  // 3.05e-5
+constexpr double kAtol = kRtol;
+
+// How one model array agrees with one reference array.
+struct Agreement {
+  std::size_t checked = 0;
+  std::size_t failures = 0;   // entries outside the tolerance, NaN, or a mismatched -inf
+  double max_diff = 0.0;      // over entries with a finite reference value; NaN if any is NaN
+  std::size_t worst = 0;      // flat index of max_diff
+  std::size_t minus_infinities = 0;  // -inf entries (matched exactly in both)
+  bool ok() const { return failures == 0 && checked > 0; }
+};
+
+Agreement compare(std::span<const float> model, const std::vector<double>& reference) {
+  Agreement a;
+  if (model.size() != reference.size()) {
+    a.failures = 1;
+    return a;
+  }
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    ++a.checked;
+    const double m = static_cast<double>(model[i]), r = reference[i];
+    if (std::isinf(r)) {  // the causal mask: the same infinity in both, nothing else will do
+      if (m != r) ++a.failures;
+      if (r < 0) ++a.minus_infinities;
+      continue;
+    }
+    const double diff = std::abs(m - r);
+    const bool ok = diff <= kAtol + kRtol * std::abs(r);  // NaN compares false: it fails
+    if (!ok) ++a.failures;
+    if (!std::isnan(a.max_diff) && !(diff <= a.max_diff)) {
+      a.max_diff = diff;
+      a.worst = i;
+    }
+  }
+  return a;
+}
+
+std::span<const float> values(const Matrix& m) { return {m.data(), m.size()}; }
+
+ref::Tensor to_reference(const Matrix& x) {
+  ref::Tensor t{{x.shape(0), x.shape(1)}, std::vector<double>(x.size())};
+  for (std::size_t i = 0; i < x.size(); ++i) t.data[i] = static_cast<double>(x.data()[i]);
+  return t;
+}
+
+std::vector<TokenId> random_tokens(std::uint64_t seed, std::size_t T, std::size_t vocab_size) {
+  SplitMix64 rng(seed);
+  std::vector<TokenId> ids(T);
+  for (TokenId& id : ids) id = static_cast<TokenId>(rng.next() % vocab_size);
+  return ids;
+}
+
+// (T, d) with entries uniform in [-2, 2): a residual stream of the size a block sees.
+Matrix random_input(std::uint64_t seed, std::size_t T, std::size_t d) {
+  SplitMix64 rng(seed);
+  Matrix x({T, d});
+  for (float& v : x) v = static_cast<float>(4.0 * rng.uniform() - 2.0);
+  return x;
+}
+
+// Checks every entry the model's tracer recorded against the reference step of the same
+// name (same names in the same order, same shapes), and that every causally masked attention
+// weight is exactly 0 in both. Returns the largest difference over all steps.
+double check_steps(const std::vector<TraceRecorder::Entry>& entries,
+                   const std::vector<ref::Step>& steps) {
+  std::vector<std::string> model_names, reference_names;
+  for (const auto& e : entries) model_names.push_back(e.event.name);
+  for (const auto& s : steps) reference_names.push_back(s.name);
+  REQUIRE(model_names == reference_names);
+
+  double overall = 0.0;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    const TraceRecorder::Entry& entry = entries[k];
+    const ref::Step& step = steps[k];
+    INFO("step " << step.name);
+    REQUIRE(entry.event.output == step.value.shape);
+    const Agreement a = compare(entry.values, step.value.data);
+    INFO("max |model - reference| = " << a.max_diff << " at flat index " << a.worst << " of "
+                                      << a.checked << "; failures " << a.failures
+                                      << "; -inf entries " << a.minus_infinities);
+    CHECK(a.ok());
+    if (!(a.max_diff <= overall)) overall = a.max_diff;
+
+    // The mask sets weights to exactly 0: exp(-inf) = 0, in fp32 and in double alike.
+    const std::string suffix = ".attn.weights";
+    if (step.name.size() > suffix.size() &&
+        step.name.compare(step.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const std::string masked_name = step.name.substr(0, step.name.size() - 8) + ".masked";
+      const ref::Tensor& masked = steps.at(k - 1).value;
+      REQUIRE(steps.at(k - 1).name == masked_name);
+      std::size_t masked_count = 0, zero_in_both = 0;
+      for (std::size_t i = 0; i < masked.data.size(); ++i) {
+        if (std::isinf(masked.data[i])) {
+          ++masked_count;
+          if (entry.values[i] == 0.0f && step.value.data[i] == 0.0) ++zero_in_both;
+        }
+      }
+      INFO(masked_count << " masked weights, " << zero_in_both << " of them exactly 0 in both");
+      CHECK(zero_in_both == masked_count);
+    }
+  }
+  return overall;
+}
+
+// One forward of the model, traced, against the reference with every step kept.
+// Returns the max |diff| over the logits.
+double check_forward(const MiniGPT& model, std::span<const TokenId> tokens,
+                     std::size_t position_offset = 0, bool causal_mask = true) {
+  TraceRecorder recorder(true);
+  const Matrix logits = model.forward(
+      tokens, {.position_offset = position_offset, .causal_mask = causal_mask, .tracer = &recorder});
+  const ref::Result r = ref::forward(model.config(), model.parameters(), tokens,
+                                     {.position_offset = position_offset,
+                                      .causal_mask = causal_mask,
+                                      .keep_steps = true});
+  REQUIRE(r.output.shape == std::vector<std::size_t>{tokens.size(), model.config().vocab_size()});
+  REQUIRE(logits.shape(0) == tokens.size());
+  REQUIRE(logits.shape(1) == model.config().vocab_size());
+
+  const double worst_step = check_steps(recorder.entries(), r.steps);
+  const Agreement a = compare(values(logits), r.output.data);
+  INFO("logits: max |model - reference| = " << a.max_diff << " (tolerance " << kAtol << " + "
+                                            << kRtol << "·|ref|); largest over all steps "
+                                            << worst_step);
+  CHECK(a.ok());
+  return a.max_diff;
+}
+
+MiniGPTConfig config_of(std::int64_t d_model, std::int64_t n_heads, std::int64_t n_layers,
+                        std::int64_t d_ff, std::int64_t vocab, std::int64_t context,
+                        GeluForm gelu = GeluForm::exact) {
+  return MiniGPTConfig(ConfigValues{.d_model = d_model,
+                                    .n_heads = n_heads,
+                                    .n_layers = n_layers,
+                                    .d_ff = d_ff,
+                                    .vocab_size = vocab,
+                                    .context_len = context,
+                                    .gelu = gelu});
+}
+
+}  // namespace
+
+TEST_CASE("locked model matches the reference on the canonical sequence", "[forward][reference]") {
+  const MiniGPT model;  // locked config, default seed
+  const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
+  REQUIRE(tokens.size() == 8);
+
+  const Matrix logits = model.forward(tokens);
+  const ref::Result r = ref::forward(model.config(), model.parameters(), tokens);
+  REQUIRE(r.output.shape == std::vector<std::size_t>{8, 64});
+  const Agreement a = compare(values(logits), r.output.data);
+  INFO("canonical logits: max |model - reference| = " << a.max_diff << " at flat index "
+                                                      << a.worst << "; tolerance " << kAtol
+                                                      << " + " << kRtol << "·|ref|");
+  CHECK(a.checked == 8 * 64);
+  CHECK(a.ok());
+}
+
+TEST_CASE("every traced intermediate of the locked model matches the reference",
+          "[forward][reference]") {
+  const MiniGPT model;
+  const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
+  check_forward(model, tokens);
+}
+
+TEST_CASE("model matches the reference on random sequences and other configs",
+          "[forward][reference]") {
+  SECTION("locked config, lengths 1, 2, 5, 17, 32") {
+    const MiniGPT model;
+    for (std::size_t T : {1, 2, 5, 17, 32}) {
+      INFO("T = " << T);
+      const std::vector<TokenId> tokens = random_tokens(1000 + T, T, 64);
+      check_forward(model, tokens);
+    }
+  }
+  SECTION("other configs") {
+    struct Case {
+      const char* what;
+      MiniGPTConfig config;
+      std::uint64_t seed;
+    };
+    const std::vector<Case> cases = {
+        {"d_model 32, 2 heads, 3 layers, d_ff 64, vocab 100, context 16",
+         config_of(32, 2, 3, 64, 100, 16), 7},
+        {"locked sizes with the tanh GELU", config_of(64, 4, 2, 256, 64, 32, GeluForm::tanh), 42},
+        {"d_head 2: d_model 8, 4 heads, 2 layers, d_ff 16, vocab 10, context 8",
+         config_of(8, 4, 2, 16, 10, 8), 3},
+        {"one head: d_model 16, 1 head, 1 layer, d_ff 48, vocab 5, context 12",
+         config_of(16, 1, 1, 48, 5, 12), 99},
+    };
+    for (const Case& c : cases) {
+      const MiniGPT model(c.config, c.seed);
+      for (std::size_t T : {std::size_t{1}, std::size_t{3}, c.config.context_len()}) {
+        INFO(c.what << ", T = " << T);
+        const std::vector<TokenId> tokens = random_tokens(2000 + T, T, c.config.vocab_size());
+        check_forward(model, tokens);
+      }
+    }
+  }
+  SECTION("position offset > 0 (RoPE continues from the offset)") {
+    const MiniGPT model;
+    for (auto [offset, T] : {std::pair<std::size_t, std::size_t>{1, 8}, {10, 22}, {31, 1}, {24, 8}}) {
+      INFO("position_offset = " << offset << ", T = " << T);
+      const std::vector<TokenId> tokens = random_tokens(3000 + offset, T, 64);
+      check_forward(model, tokens, offset);
+    }
+  }
+  SECTION("causal mask removed (lab03's negative control)") {
+    const MiniGPT model;
+    for (std::size_t T : {2, 8, 32}) {
+      INFO("no mask, T = " << T);
+      const std::vector<TokenId> tokens = random_tokens(4000 + T, T, 64);
+      check_forward(model, tokens, 0, false);
+    }
+  }
+}
+
+TEST_CASE("each block's forward matches the reference block", "[forward][reference]") {
+  const MiniGPT model;
+  const MiniGPTConfig& config = model.config();
+  struct Case {
+    std::size_t T, offset;
+    bool causal_mask;
+  };
+  for (const Case c : {Case{8, 0, true}, Case{32, 0, true}, Case{5, 3, true}, Case{6, 0, false}}) {
+    for (std::size_t i = 0; i < config.n_layers(); ++i) {
+      INFO("block_" << i << ", T = " << c.T << ", offset " << c.offset << ", mask "
+                    << c.causal_mask);
+      const Matrix x = random_input(5000 + 10 * i + c.T, c.T, config.d_model());
+      TraceRecorder recorder(true);
+      Matrix y;
+      model.block(i).forward(
+          x, y, {.position_offset = c.offset, .causal_mask = c.causal_mask, .tracer = &recorder});
+      const ref::Result r = ref::block_forward(
+          config, model.parameters(), i, to_reference(x),
+          {.position_offset = c.offset, .causal_mask = c.causal_mask, .keep_steps = true});
+      REQUIRE(r.output.shape == std::vector<std::size_t>{c.T, config.d_model()});
+      const Agreement a = compare(values(y), r.output.data);
+      INFO("block output: max |model - reference| = " << a.max_diff);
+      CHECK(a.ok());
+      check_steps(recorder.entries(), r.steps);
+    }
+  }
+}
+
+TEST_CASE("the comparison fails when one weight differs (negative control)",
+          "[forward][reference]") {
+  // The reference is computed first; then one entry of block_1.ffn.W_2 changes in the model
+  // only. If the comparison could not fail, this test would be the one to show it.
+  MiniGPT model;
+  const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
+  const ref::Result before = ref::forward(model.config(), model.parameters(), tokens);
+  REQUIRE(compare(values(model.forward(tokens)), before.output.data).ok());
+
+  // W_2 is (d_ff, d_model) ~ N(0, 1/256), std 0.0625. Adding 0.05 to entry (5, 7) changes
+  // column 7 of block_1.ffn.out by 0.05·gelu(pre[t][5]) in every row t; through ln_final
+  // and E (entries ~0.02) the logits move by ~3e-4 (measured 3.1e-4), ten times kAtol.
+  // (0.01 still fails the comparison, at 6.2e-5; 0.001 moves them by 6e-6, inside it.)
+  Parameter& W_2 = model.parameters().at("block_1.ffn.W_2");
+  W_2.value(5, 7) += 0.05f;
+  const Matrix perturbed = model.forward(tokens);
+  const Agreement stale = compare(values(perturbed), before.output.data);
+  INFO("after W_2(5, 7) += 0.05: max |model - old reference| = "
+       << stale.max_diff << ", " << stale.failures << " of " << stale.checked
+       << " logits outside the tolerance");
+  CHECK_FALSE(stale.ok());
+  CHECK(stale.max_diff > 5 * kAtol);
+
+  // The reference reads the weights it is given: recomputed, it agrees again.
+  const ref::Result after = ref::forward(model.config(), model.parameters(), tokens);
+  const Agreement fresh = compare(values(perturbed), after.output.data);
+  INFO("max |model - recomputed reference| = " << fresh.max_diff);
+  CHECK(fresh.ok());
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Quick start, command 1: install what is missing, build (Release), run the labs in order.
+# Quick start, command 1: install what is missing, build (Release), run the four labs in
+# order, each under a header naming its chapter. Exits non-zero if any lab's checks fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,7 +8,15 @@ scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 
-# Until the four labs land, a smoke forward of the locked model stands in for them.
-echo
-echo "=== Smoke forward: the locked Mini-GPT on '<bos> I work , you work , he' ==="
-build/bin/smoke-forward
+status=0
+for dir in labs/[0-9][0-9]-*/; do
+  dir=${dir%/}
+  lab="lab${dir#labs/}"   # labs/01-assemble-mini-gpt -> lab01-assemble-mini-gpt
+  echo
+  echo "################################################################################"
+  echo "# ${lab} — read ${dir}/README.md alongside"
+  echo "################################################################################"
+  echo
+  "build/bin/${lab}" || status=1
+done
+exit $status

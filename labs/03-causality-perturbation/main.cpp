@@ -1,0 +1,172 @@
+// Lab 03 · Causality by perturbation.
+//
+// Change one input token and watch which outputs move. With the causal mask, output i may
+// depend only on inputs 0..i: changing input j must leave outputs 0..j−1 bit-identical.
+// The influence matrix shows it for every j at once, and a negative control with the mask
+// removed shows that the check would catch a leak.
+#include <cstring>
+#include <vector>
+
+#include "lab.hpp"
+#include "minimodel/errors.hpp"
+#include "minimodel/model.hpp"
+
+namespace {
+
+using minimodel::Matrix;
+using minimodel::MiniGPT;
+using minimodel::TokenId;
+
+// SPEC §5: a changed token is (id + 7) mod vocab_size — never the same id, since 7 < 64.
+TokenId perturbed(TokenId id, std::size_t vocab_size) {
+  return static_cast<TokenId>((static_cast<std::size_t>(id) + 7) % vocab_size);
+}
+
+// max over the vocabulary of |a[t][v] − b[t][v]|, for each position t.
+std::vector<double> max_abs_change_per_position(const Matrix& a, const Matrix& b) {
+  std::vector<double> change(a.shape(0), 0.0);
+  for (std::size_t t = 0; t < a.shape(0); ++t) {
+    for (std::size_t v = 0; v < a.shape(1); ++v) {
+      change[t] = std::max(change[t], std::abs(double(a(t, v)) - double(b(t, v))));
+    }
+  }
+  return change;
+}
+
+bool rows_bit_identical(const Matrix& a, const Matrix& b, std::size_t t) {
+  const std::size_t V = a.shape(1);
+  return std::memcmp(a.data() + t * V, b.data() + t * V, V * sizeof(float)) == 0;
+}
+
+// An exact zero prints as "0" (compared exactly by labdiff); anything else with 6 decimals,
+// so even a change of 1e-9 shows as "0.000000" and never as a zero.
+std::string influence(double value) { return value == 0.0 ? "0" : lab::number(value); }
+
+// M[i][j] = max_v |Δ logits[i][v]| when input j is perturbed: output i (row), input j (column).
+std::vector<std::vector<double>> influence_matrix(const MiniGPT& model, const std::vector<TokenId>& tokens,
+                                                  bool causal_mask) {
+  const std::size_t T = tokens.size();
+  const Matrix base = model.forward(tokens, {.causal_mask = causal_mask});
+  std::vector<std::vector<double>> m(T, std::vector<double>(T, 0.0));
+  for (std::size_t j = 0; j < T; ++j) {
+    std::vector<TokenId> changed = tokens;
+    changed[j] = perturbed(changed[j], model.config().vocab_size());
+    const std::vector<double> change =
+        max_abs_change_per_position(base, model.forward(changed, {.causal_mask = causal_mask}));
+    for (std::size_t i = 0; i < T; ++i) m[i][j] = change[i];
+  }
+  return m;
+}
+
+void print_matrix(lab::Report& report, const std::vector<std::vector<double>>& m) {
+  const std::size_t T = m.size();
+  std::string header = fmt::format("{:>8}", "");
+  for (std::size_t j = 0; j < T; ++j) header += fmt::format("{:>10}", fmt::format("in {}", j));
+  report.print("{}", header);
+  for (std::size_t i = 0; i < T; ++i) {
+    std::string line = fmt::format("{:>8}", fmt::format("out {}", i));
+    for (std::size_t j = 0; j < T; ++j) line += fmt::format("{:>10}", influence(m[i][j]));
+    report.print("{}", line);
+  }
+}
+
+// Entries above the diagonal (input j later than output i) that are not exactly zero.
+std::size_t nonzero_above_diagonal(const std::vector<std::vector<double>>& m) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    for (std::size_t j = i + 1; j < m.size(); ++j) count += m[i][j] != 0.0;
+  }
+  return count;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Lab 03 · Causality by perturbation: change one input token and show which output "
+      "positions move, with and without the causal mask.\n"
+      "Chapter: labs/03-causality-perturbation/README.md"};
+  lab::CommonOptions options;
+  lab::add_common_options(app, options);
+  std::vector<TokenId> tokens(std::begin(minimodel::kCausalityTokens), std::end(minimodel::kCausalityTokens));
+  std::size_t perturb_at = 5;
+  app.add_option("--tokens", tokens, "token ids, comma-separated (each < 64, at most 32 of them)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--perturb-at", perturb_at, "position of the seed test's changed token")
+      ->capture_default_str();
+
+  return lab::run(app, argc, argv, [&] {
+    const MiniGPT model(minimodel::MiniGPTConfig(), options.seed);
+    model.validate_tokens(tokens);  // ids in range, 1 <= T <= context: a clear error otherwise
+    const std::size_t T = tokens.size(), V = model.config().vocab_size();
+    if (perturb_at >= T) {
+      throw minimodel::InputError(fmt::format(
+          "--perturb-at {} is outside the sequence: positions run from 0 to {} (T = {})", perturb_at,
+          T - 1, T));
+    }
+
+    lab::Report report({"03", "Causality by perturbation", "labs/03-causality-perturbation/README.md"},
+                       options);
+    report.print("model: the locked Mini-GPT ({}), {} parameters", model.config().describe(),
+                 model.parameter_count());
+    report.print("perturbation: token id -> (id + 7) mod {}", V);
+    nlohmann::json& results = report.results();
+    results["tokens"] = tokens;
+    results["perturb_at"] = perturb_at;
+
+    // 1. The seed test: one perturbation, every output position.
+    report.section("Seed test");
+    std::vector<TokenId> changed = tokens;
+    changed[perturb_at] = perturbed(changed[perturb_at], V);
+    report.print("input    : {}", fmt::join(tokens, " "));
+    report.print("perturbed: {}   (position {}: {} -> {})", fmt::join(changed, " "), perturb_at,
+                 tokens[perturb_at], changed[perturb_at]);
+    const Matrix base = model.forward(tokens), moved = model.forward(changed);
+    const std::vector<double> change = max_abs_change_per_position(base, moved);
+    report.print("");
+    report.print("{:>8}  {:>14}  {}", "position", "max |Δlogit|", "logits row");
+    bool before_identical = true, after_changed = false;
+    for (std::size_t t = 0; t < T; ++t) {
+      const bool identical = rows_bit_identical(base, moved, t);
+      report.print("{:>8}  {:>14}  {}", t, influence(change[t]), identical ? "bit-identical" : "changed");
+      if (t < perturb_at) before_identical = before_identical && identical;
+      if (t >= perturb_at) after_changed = after_changed || !identical;
+    }
+    report.print("");
+    report.check(fmt::format("positions 0-{} are bit-identical (they cannot see position {})",
+                             perturb_at == 0 ? 0 : perturb_at - 1, perturb_at),
+                 before_identical, perturb_at == 0 ? "no earlier positions" : "");
+    report.check(fmt::format("at least one of positions {}-{} changed", perturb_at, T - 1), after_changed);
+    results["seed_test"] = {{"perturbed_tokens", changed}, {"max_abs_change", change}};
+
+    // 2. Every perturbation position at once.
+    report.section("Influence matrix");
+    report.print("M[i][j] = max over the vocabulary of |Δ logits[i]| when input j changes.");
+    report.print("Rows: output positions i; columns: the changed input position j. An exact zero prints as 0.");
+    report.print("");
+    const auto masked = influence_matrix(model, tokens, true);
+    print_matrix(report, masked);
+    report.print("");
+    std::size_t zero_diagonal = 0;
+    for (std::size_t i = 0; i < T; ++i) zero_diagonal += masked[i][i] == 0.0;
+    report.check("every entry above the diagonal is exactly 0 (no output sees a later input)",
+                 nonzero_above_diagonal(masked) == 0);
+    report.check("every diagonal entry is non-zero (each output sees its own input)", zero_diagonal == 0);
+    results["influence_masked"] = masked;
+
+    // 3. The negative control: the same measurement with the mask removed must leak.
+    report.section("Negative control: mask removed");
+    report.print("The same matrix with ForwardOptions::causal_mask = false: the model now reads the future.");
+    report.print("");
+    const auto unmasked = influence_matrix(model, tokens, false);
+    print_matrix(report, unmasked);
+    report.print("");
+    const std::size_t leaks = nonzero_above_diagonal(unmasked);
+    report.check("the check above would catch a leak: entries above the diagonal are non-zero without the mask",
+                 leaks > 0, fmt::format("{} of {} entries above the diagonal leak", leaks, T * (T - 1) / 2));
+    results["influence_unmasked"] = unmasked;
+
+    return report.finish();
+  });
+}

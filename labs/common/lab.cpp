@@ -1,0 +1,160 @@
+#include "lab.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unistd.h>
+
+#include "minimodel/errors.hpp"
+
+namespace lab {
+
+void add_common_options(CLI::App& app, CommonOptions& options) {
+  app.add_option("--seed", options.seed, "seed of the model's initialisation")->capture_default_str();
+  app.add_option("--json", options.json_path, "also write the results as JSON to this file");
+}
+
+Report::Report(LabInfo info, const CommonOptions& options)
+    : info_(std::move(info)), options_(options) {
+  print("Lab {} · {}", info_.number, info_.title);
+  print("chapter: {}", info_.chapter);
+  print("seed: {}", options_.seed);
+}
+
+void Report::section(std::string_view title) {
+  ++section_count_;
+  print("");
+  print("== {}. {} ==", section_count_, title);
+}
+
+bool Report::check(std::string_view what, bool ok, std::string_view detail) {
+  ++checks_;
+  if (!ok) ++failures_;
+  if (detail.empty()) {
+    print("[{}] {}", ok ? "PASS" : "FAIL", what);
+  } else {
+    print("[{}] {}: {}", ok ? "PASS" : "FAIL", what, detail);
+  }
+  checks_json_.push_back({{"name", what}, {"passed", ok}, {"detail", detail}});
+  return ok;
+}
+
+bool Report::check_close(std::string_view what, double computed, double expected, double tolerance) {
+  const double diff = std::abs(computed - expected);
+  const bool ok = diff <= tolerance;  // NaN compares false: a NaN fails
+  const std::string detail = fmt::format("computed {}, expected {}, |diff| {:.1e} {} {:.1e}",
+                                         number(computed), number(expected), diff,
+                                         ok ? "<=" : ">", tolerance);
+  check(what, ok, detail);
+  nlohmann::json& last = checks_json_.back();
+  last["computed"] = computed;
+  last["expected"] = expected;
+  last["tolerance"] = tolerance;
+  return ok;
+}
+
+int Report::finish() {
+  section("Verdict");
+  const std::size_t passed = checks_ - failures_;
+  if (failures_ == 0) {
+    print("PASS: all {} checks of lab {} passed", checks_, info_.number);
+  } else {
+    print("FAIL: {} of {} checks of lab {} failed (see the [FAIL] lines above)", failures_, checks_,
+          info_.number);
+  }
+  if (!options_.json_path.empty()) {
+    nlohmann::json doc = {{"lab", info_.number},       {"title", info_.title},
+                          {"chapter", info_.chapter},  {"seed", options_.seed},
+                          {"checks", checks_json_},    {"checks_passed", passed},
+                          {"checks_failed", failures_}, {"passed", failures_ == 0},
+                          {"results", results_}};
+    write_file_atomically(options_.json_path, doc.dump(2) + "\n");
+  }
+  std::fflush(stdout);
+  return failures_ == 0 ? 0 : 1;
+}
+
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints --help, or the parse error with a hint
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  namespace fs = std::filesystem;
+  const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw minimodel::Error(fmt::format("cannot write '{}': {} (check that the directory exists "
+                                         "and is writable)",
+                                         path.string(), std::strerror(errno)));
+    }
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw minimodel::Error(fmt::format("cannot write '{}': the write failed", path.string()));
+    }
+  }
+  std::error_code ec;
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw minimodel::Error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
+  }
+}
+
+std::string number(double value, int decimals) {
+  // -0.000000 and 0.000000 are the same number: print the sign only when it means something.
+  std::string text = fmt::format("{:.{}f}", value, decimals);
+  if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);
+  return text;
+}
+
+std::string row(std::span<const double> values, int decimals) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    text += fmt::format("{}{:>{}}", i == 0 ? " " : ", ", number(values[i], decimals), decimals + 3);
+  }
+  return text + " ]";
+}
+
+std::string row(std::span<const float> values, int decimals) {
+  std::vector<double> as_double(values.begin(), values.end());
+  return row(as_double, decimals);
+}
+
+std::string format_inputs(const minimodel::TraceEvent& event) {
+  std::string text;
+  for (std::size_t i = 0; i < event.inputs.size(); ++i) {
+    if (i > 0) text += event.combine.empty() ? ", " : fmt::format(" {} ", event.combine);
+    text += minimodel::format_shape(event.inputs[i]);
+  }
+  return text;
+}
+
+nlohmann::json config_json(const minimodel::MiniGPTConfig& c) {
+  return {{"d_model", c.d_model()},         {"n_heads", c.n_heads()},     {"d_head", c.d_head()},
+          {"n_layers", c.n_layers()},       {"d_ff", c.d_ff()},           {"vocab_size", c.vocab_size()},
+          {"context_len", c.context_len()}, {"ln_eps", c.ln_eps()},       {"rope_base", c.rope_base()},
+          {"gelu", std::string(minimodel::to_string(c.gelu()))}};
+}
+
+nlohmann::json shape_json(const minimodel::Shape& shape) { return shape; }
+
+}  // namespace lab

@@ -1,0 +1,94 @@
+#pragma once
+// What every lab shares: the header, numbered sections, check lines with verdicts, the
+// --seed/--json options, JSON results, and one place that turns errors into a clear message
+// and a non-zero exit. Output is designed for diffing: fixed precision, no times, no addresses.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fmt/format.h>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "minimodel/config.hpp"
+#include "minimodel/tensor.hpp"
+#include "minimodel/trace.hpp"
+
+namespace lab {
+
+struct LabInfo {
+  std::string number;   // "01"
+  std::string title;    // "Assemble Mini-GPT"
+  std::string chapter;  // "labs/01-assemble-mini-gpt/README.md"
+};
+
+struct CommonOptions {
+  std::uint64_t seed = 42;  // MiniGPT::kDefaultSeed
+  std::string json_path;    // empty: no JSON
+};
+
+// Adds --seed and --json to a lab's command line.
+void add_common_options(CLI::App& app, CommonOptions& options);
+
+class Report {
+ public:
+  Report(LabInfo info, const CommonOptions& options);
+
+  // "\n== 3. Title ==": sections are numbered in order; chapters embed them by this title.
+  void section(std::string_view title);
+
+  template <class... Args>
+  void print(fmt::format_string<Args...> format, Args&&... args) {
+    fmt::print(format, std::forward<Args>(args)...);
+    fmt::print("\n");
+  }
+
+  // "[PASS] what: computed 0.999995, expected 0.999995, |diff| 2.1e-08 <= 1.0e-05".
+  // ok = |computed − expected| <= tolerance, so NaN fails.
+  bool check_close(std::string_view what, double computed, double expected, double tolerance);
+  // "[PASS] what: detail".
+  bool check(std::string_view what, bool ok, std::string_view detail = "");
+
+  // The lab's own results for --json (shapes, values, ...). The report adds the checks.
+  nlohmann::json& results() { return results_; }
+
+  std::size_t failures() const { return failures_; }
+
+  // Prints the verdict section, writes the JSON file if one was asked for, and returns the
+  // exit status: 0 when every check passed, 1 otherwise.
+  int finish();
+
+ private:
+  LabInfo info_;
+  CommonOptions options_;
+  int section_count_ = 0;
+  std::size_t checks_ = 0, failures_ = 0;
+  nlohmann::json results_ = nlohmann::json::object();
+  nlohmann::json checks_json_ = nlohmann::json::array();
+};
+
+// Parses the command line and runs the lab's body. A bad flag prints CLI11's message and
+// exits 2 (--help exits 0); a minimodel::Error or any other exception prints one line
+// "error: ..." on stderr and exits 2. Never a crash.
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+
+// Writes a file through a temporary beside it and a rename, so a failure leaves no partial
+// file. Throws minimodel::Error naming the path and the reason.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Fixed-precision numbers for the tables: "-0.260070", widths aligned by the caller.
+std::string number(double value, int decimals = 6);
+// "[ 0.999995, -0.999995 ]" for one row.
+std::string row(std::span<const double> values, int decimals = 6);
+std::string row(std::span<const float> values, int decimals = 6);
+
+// "(4, 8, 16) · (4, 16, 8)": a trace event's operand shapes joined by its combining sign.
+std::string format_inputs(const minimodel::TraceEvent& event);
+
+// The config as JSON, for --json outputs.
+nlohmann::json config_json(const minimodel::MiniGPTConfig& config);
+nlohmann::json shape_json(const minimodel::Shape& shape);
+
+}  // namespace lab

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates every lab's reference output (labs/*/expected.txt) and the output excerpts
+# embedded in the lab chapters, from the labs' default runs. The only thing that writes them.
+#
+# Reference outputs change only on purpose: after running this, read `git diff labs/` and say
+# in the commit why the numbers moved.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmake --preset release >/dev/null
+cmake --build --preset release
+
+for dir in labs/[0-9][0-9]-*/; do
+  dir=${dir%/}
+  lab="lab${dir#labs/}"            # labs/01-assemble-mini-gpt -> lab01-assemble-mini-gpt
+  binary="build/bin/${lab}"
+  "$binary" > "$dir/expected.txt"  # a failing lab stops here (set -e): fix it first
+  build/bin/labdiff --update-chapter "$dir/README.md" "$dir/expected.txt"
+  echo "regenerated $dir/expected.txt and the excerpts in $dir/README.md"
+done
+git --no-pager diff --stat -- labs/ || true

@@ -1,0 +1,91 @@
+// labdiff: compares two lab outputs (or a chapter's embedded excerpts with a lab output) under
+// the workbook's rules: words, shapes, counts and verdicts exactly; decimals within
+// |a − b| <= abs + rel·|expected|. Exit status 0 when they match, 1 when they differ, 2 on a
+// usage or I/O error.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "compare.hpp"
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void print_differences(const labdiff::Comparison& c, const std::string& expected_name,
+                       const std::string& actual_name, const labdiff::Tolerance& tol,
+                       std::size_t max_shown) {
+  fmt::print("labdiff: {} difference{} between {} (expected) and {} (actual)\n",
+             c.differences.size(), c.differences.size() == 1 ? "" : "s", expected_name, actual_name);
+  fmt::print("rules: words, shapes, counts and verdicts exactly; decimals within {:g} + {:g}·|expected|\n",
+             tol.abs, tol.rel);
+  for (std::size_t i = 0; i < std::min(max_shown, c.differences.size()); ++i) {
+    const labdiff::Difference& d = c.differences[i];
+    std::string where = d.section.empty() ? "" : fmt::format(", section \"{}\"", d.section);
+    if (!c.chapter.empty()) where += fmt::format(" of {}", c.chapter);
+    fmt::print("\nline {}{}: {}\n", d.line, where, d.reason);
+    if (!d.expected.empty()) fmt::print("  expected: {}\n", d.expected);
+    if (!d.actual.empty()) fmt::print("  actual:   {}\n", d.actual);
+  }
+  if (c.differences.size() > max_shown) {
+    fmt::print("\n... and {} more (show more with --max-shown N)\n", c.differences.size() - max_shown);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "labdiff: compare a lab's output with its reference output.\n"
+      "Words, shapes, counts (integers) and verdicts must match exactly; decimals (numbers with\n"
+      "a point or an exponent) may differ by abs + rel·|expected|, the room that another CPU,\n"
+      "BLAS kernel or thread count needs.\n\n"
+      "  labdiff labs/01-assemble-mini-gpt/expected.txt student-lab01.txt\n"
+      "  labdiff --chapter labs/01-assemble-mini-gpt/README.md lab01-output.txt\n"};
+  std::string first, second;
+  labdiff::Tolerance tol;
+  std::size_t max_shown = 10;
+  bool chapter = false, update = false;
+  app.add_option("expected", first, "the reference output (or, with --chapter, the chapter)")->required();
+  app.add_option("actual", second, "the output to check")->required();
+  app.add_option("--abs", tol.abs, "absolute tolerance for decimals")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--rel", tol.rel, "relative tolerance for decimals")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--max-shown", max_shown, "differences to print")->capture_default_str();
+  app.add_flag("--chapter", chapter, "compare the output excerpts embedded in a chapter with the output");
+  app.add_flag("--update-chapter", update,
+               "rewrite the chapter's excerpts from the output (used by scripts/regen-expected.sh only)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    const std::string a = read_file(first), b = read_file(second);
+    if (update) {
+      const std::string updated = labdiff::update_chapter(a, b);
+      std::ofstream out(first, std::ios::binary | std::ios::trunc);
+      if (!(out << updated)) throw std::runtime_error(fmt::format("cannot write '{}'", first));
+      return 0;
+    }
+    labdiff::Comparison c = chapter ? labdiff::compare_chapter(a, b, tol) : labdiff::compare_outputs(a, b, tol);
+    if (chapter) c.chapter = first;
+    if (c.same()) {
+      fmt::print("labdiff: {} matches {}\n", second, first);
+      return 0;
+    }
+    print_differences(c, first, second, tol, max_shown);
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "labdiff: error: {}\n", e.what());
+    return 2;
+  }
+}

@@ -47,7 +47,7 @@ RowStats row_stats(const Matrix& y, std::size_t t) {
 
 }  // namespace
 
-TEST_CASE("LayerNorm of [1, 2, 3, 4] by hand", "[layers][layernorm]") {
+TEST_CASE("LayerNorm of 1, 2, 3, 4 by hand", "[layers][layernorm]") {
   // mean 2.5; biased variance ((1.5² + 0.5²)·2)/4 = 1.25; y = (x − 2.5)/√(1.25 + 1e-5):
   // ±1.5/1.118038 = ±1.3416354, ±0.5/1.118038 = ±0.4472118.
   ParameterRegistry r;

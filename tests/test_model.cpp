@@ -116,7 +116,7 @@ TEST_CASE("init follows the simple Gaussian rule", "[model][init]") {
   for (const float v : r.at("block_1.ln2.gamma").value) REQUIRE(v == 1.0f);
 }
 
-TEST_CASE("same seed, same bits; other seeds and other parameters differ", "[model][determinism]") {
+TEST_CASE("same seed gives the same bits, other seeds and other parameters differ", "[model][determinism]") {
   const MiniGPT a(MiniGPTConfig(), 7), b(MiniGPTConfig(), 7), c(MiniGPTConfig(), 8);
   for (const Parameter& p : a.parameters()) {
     const Parameter& q = b.parameters().at(p.name);

@@ -25,7 +25,7 @@ TEST_CASE("FNV-1a gives its published values", "[random]") {
   CHECK(fnv1a64("foobar") == 0x85944171F73967E8ULL);
 }
 
-TEST_CASE("uniform() stays in [0, 1)", "[random]") {
+TEST_CASE("uniform() stays within 0 inclusive and 1 exclusive", "[random]") {
   SplitMix64 g(7);
   for (int i = 0; i < 100000; ++i) {
     const double u = g.uniform();

@@ -1,0 +1,111 @@
+// The lab binaries as a student meets them: --help, bad flags, bad input, --json.
+// Each case runs the real binary and checks its exit status and what it printed.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+struct Run {
+  int status;          // the exit status
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string command = std::string(MINIMODEL_BIN_DIR) + "/" + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  const int raw = pclose(pipe);
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, output};
+}
+
+const std::array<const char*, 4> kLabs = {"lab00-block-by-hand", "lab01-assemble-mini-gpt",
+                                          "lab02-parameter-inventory", "lab03-causality-perturbation"};
+
+std::filesystem::path temp_path(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("minimodel-test-" + std::to_string(::getpid()) + "-" + name);
+}
+
+}  // namespace
+
+TEST_CASE("every lab passes its checks, prints --help and refuses an unknown flag", "[labs]") {
+  for (const char* lab : kLabs) {
+    INFO(lab);
+    const Run plain = run(lab);
+    CHECK(plain.status == 0);
+    CHECK(plain.output.find("PASS: all") != std::string::npos);
+
+    const Run help = run(std::string(lab) + " --help");
+    CHECK(help.status == 0);
+    CHECK(help.output.find("--seed") != std::string::npos);
+    CHECK(help.output.find("--json") != std::string::npos);
+
+    const Run bad = run(std::string(lab) + " --no-such-flag");
+    CHECK(bad.status == 2);
+    CHECK(bad.output.find("--no-such-flag") != std::string::npos);
+
+    const Run bad_seed = run(std::string(lab) + " --seed banana");
+    CHECK(bad_seed.status == 2);
+    CHECK(bad_seed.output.find("banana") != std::string::npos);
+  }
+}
+
+TEST_CASE("every lab writes its results as JSON", "[labs]") {
+  for (const char* lab : kLabs) {
+    INFO(lab);
+    const std::filesystem::path path = temp_path(std::string(lab) + ".json");
+    REQUIRE(run(std::string(lab) + " --json " + path.string()).status == 0);
+    std::ifstream in(path);
+    REQUIRE(in);
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    CHECK(doc.at("passed") == true);
+    CHECK(doc.at("checks_failed") == 0);
+    CHECK(doc.at("checks").size() == doc.at("checks_passed").get<std::size_t>());
+    CHECK(doc.at("seed") == 42);
+    CHECK(doc.at("lab") == std::string(lab).substr(3, 2));
+    std::filesystem::remove(path);
+  }
+}
+
+TEST_CASE("a JSON path that cannot be written is a clear error and leaves no file", "[labs]") {
+  const Run r = run("lab02-parameter-inventory --json /nonexistent-dir/out.json");
+  CHECK(r.status == 2);
+  CHECK(r.output.find("error: cannot write '/nonexistent-dir/out.json'") != std::string::npos);
+}
+
+TEST_CASE("lab02 counts a config given by flags and refuses an invalid one", "[labs]") {
+  const Run v512 = run("lab02-parameter-inventory --vocab-size 512");
+  CHECK(v512.status == 0);
+  CHECK(v512.output.find("132352 == 132352") != std::string::npos);  // 512·64 + 2·49728 + 128
+  const Run odd = run("lab02-parameter-inventory --n-heads 3");
+  CHECK(odd.status == 2);
+  CHECK(odd.output.find("d_model must be divisible by n_heads") != std::string::npos);
+  const Run negative = run("lab02-parameter-inventory --d-ff -4");
+  CHECK(negative.status == 2);
+  CHECK(negative.output.find("d_ff = -4") != std::string::npos);
+}
+
+TEST_CASE("lab03 takes --tokens and --perturb-at and refuses bad ones", "[labs]") {
+  const Run custom = run("lab03-causality-perturbation --tokens 1,4,13,11,5,13,11,6 --perturb-at 2");
+  CHECK(custom.status == 0);
+  CHECK(custom.output.find("positions 0-1 are bit-identical") != std::string::npos);
+  const Run outside = run("lab03-causality-perturbation --perturb-at 8");
+  CHECK(outside.status == 2);
+  CHECK(outside.output.find("--perturb-at 8 is outside the sequence") != std::string::npos);
+  const Run big_id = run("lab03-causality-perturbation --tokens 1,64");
+  CHECK(big_id.status == 2);
+  CHECK(big_id.output.find("token id 64 at position 1 is out of range") != std::string::npos);
+  const Run too_long = run("lab03-causality-perturbation --tokens 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
+  CHECK(too_long.status == 2);
+  CHECK(too_long.output.find("context_len = 32") != std::string::npos);
+}

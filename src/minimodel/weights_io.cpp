@@ -98,7 +98,9 @@ auto reporting_problems_in(std::string_view source, Operation&& operation) {
 // ---------------------------------------------------------------------------------------------
 
 void append_u64_le(std::vector<std::uint8_t>& out, std::uint64_t value) {
-  for (int byte = 0; byte < 8; ++byte) out.push_back(static_cast<std::uint8_t>(value >> (8 * byte)));
+  for (int byte = 0; byte < 8; ++byte) {
+    out.push_back(static_cast<std::uint8_t>(value >> (8 * byte)));
+  }
 }
 
 std::uint64_t read_u64_le(const std::uint8_t* bytes) {
@@ -115,10 +117,9 @@ void append_f32_le(std::vector<std::uint8_t>& out, float value) {
 }
 
 float read_f32_le(const std::uint8_t* bytes) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(bytes[0]) |
-                             static_cast<std::uint32_t>(bytes[1]) << 8 |
-                             static_cast<std::uint32_t>(bytes[2]) << 16 |
-                             static_cast<std::uint32_t>(bytes[3]) << 24;
+  const std::uint32_t bits =
+      static_cast<std::uint32_t>(bytes[0]) | static_cast<std::uint32_t>(bytes[1]) << 8 |
+      static_cast<std::uint32_t>(bytes[2]) << 16 | static_cast<std::uint32_t>(bytes[3]) << 24;
   float value = 0.0f;
   std::memcpy(&value, &bits, sizeof value);
   return value;
@@ -134,10 +135,14 @@ nlohmann::ordered_json metadata_for(const MiniGPTConfig& config) {
   const ConfigValues& values = config.values();
   nlohmann::ordered_json metadata;
   metadata["format"] = std::string(kFormatName);
-  for (const IntField& field : kIntFields) metadata[field.key] = std::to_string(values.*field.member);
+  for (const IntField& field : kIntFields) {
+    metadata[field.key] = std::to_string(values.*field.member);
+  }
   // fmt's "{}" prints the shortest text that reads back as the same double, so the config
   // round-trips exactly and stays readable ("1e-05", not "1.0000000000000001e-05").
-  for (const RealField& field : kRealFields) metadata[field.key] = fmt::format("{}", values.*field.member);
+  for (const RealField& field : kRealFields) {
+    metadata[field.key] = fmt::format("{}", values.*field.member);
+  }
   metadata[kGeluKey] = std::string(to_string(config.gelu()));
   metadata["rope_pairing"] = "interleaved (2i, 2i+1)";
   metadata["linear_layout"] = "y = x·W + b, W is (d_in, d_out)";
@@ -148,7 +153,8 @@ nlohmann::ordered_json metadata_for(const MiniGPTConfig& config) {
 
 // Writes `bytes` to a temporary file beside `path`, then renames it into place: a rename
 // within one directory is atomic, so `path` is either the old file or the complete new one.
-[[noreturn]] void abandon_save(const fs::path& path, const fs::path& temp, std::string_view reason) {
+[[noreturn]] void abandon_save(const fs::path& path, const fs::path& temp,
+                               std::string_view reason) {
   std::error_code ignored;
   fs::remove(temp, ignored);
   throw WeightsError(fmt::format("cannot save weights to '{}': {}", path.string(), reason));
@@ -170,12 +176,14 @@ void write_file_atomically(const fs::path& path, std::span<const std::uint8_t> b
   if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size()) {
     const int err = errno;
     std::fclose(file);
-    abandon_save(path, temp, fmt::format("writing '{}' failed: {}", temp.string(), std::strerror(err)));
+    abandon_save(path, temp,
+                 fmt::format("writing '{}' failed: {}", temp.string(), std::strerror(err)));
   }
   // fclose flushes the buffer, so a full disk may only show up here.
   if (std::fclose(file) != 0) {
     const int err = errno;
-    abandon_save(path, temp, fmt::format("writing '{}' failed: {}", temp.string(), std::strerror(err)));
+    abandon_save(path, temp,
+                 fmt::format("writing '{}' failed: {}", temp.string(), std::strerror(err)));
   }
   std::error_code ec;
   fs::rename(temp, path, ec);
@@ -236,7 +244,7 @@ std::uint64_t check_header_length(std::span<const std::uint8_t> start, std::uint
 // nested deeper than any header could be.
 json parse_json_rejecting_duplicates(std::string_view text) {
   struct OpenObject {
-    std::string name;                // the key this object is the value of ("" at the top)
+    std::string name;  // the key this object is the value of ("" at the top)
     std::set<std::string, std::less<>> keys;
     std::string last_key;
   };
@@ -281,7 +289,9 @@ json parse_json_rejecting_duplicates(std::string_view text) {
 
   try {
     return json::parse(text.begin(), text.end(), on_event);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Mostly parse_error (with the line and column), but a number such as 1e999 is reported
+    // as out_of_range: both mean the header is not JSON this file can hold.
     fail("the header is not valid JSON: {}", e.what());
   }
 }
@@ -360,7 +370,9 @@ TensorEntry read_entry(const std::string& name, const json& entry, std::uint64_t
          name, entry.type_name());
   }
   const json& dtype = required_field(entry, name, "dtype");
-  if (!dtype.is_string()) fail("tensor '{}' has a dtype that is a JSON {}, not a string", name, dtype.type_name());
+  if (!dtype.is_string()) {
+    fail("tensor '{}' has a dtype that is a JSON {}, not a string", name, dtype.type_name());
+  }
   if (dtype.get_ref<const std::string&>() != "F32") {
     fail("tensor '{}' has dtype {}; this workbook reads F32 only (convert the weights to "
          "float32 before saving)",
@@ -373,8 +385,10 @@ TensorEntry read_entry(const std::string& name, const json& entry, std::uint64_t
   const std::uint64_t bytes = element_count(name, t.shape) * kBytesPerF32;
 
   const json& offsets = required_field(entry, name, "data_offsets");
-  const std::optional<std::uint64_t> begin = offsets.is_array() && offsets.size() == 2 ? as_count(offsets[0]) : std::nullopt;
-  const std::optional<std::uint64_t> end = offsets.is_array() && offsets.size() == 2 ? as_count(offsets[1]) : std::nullopt;
+  const std::optional<std::uint64_t> begin =
+      offsets.is_array() && offsets.size() == 2 ? as_count(offsets[0]) : std::nullopt;
+  const std::optional<std::uint64_t> end =
+      offsets.is_array() && offsets.size() == 2 ? as_count(offsets[1]) : std::nullopt;
   if (!begin || !end) {
     fail("tensor '{}' has data_offsets {}; they must be two non-negative integers [begin, end]",
          name, offsets.dump());
@@ -477,8 +491,10 @@ bool metadata_has_config(const Header& header) {
   if (!header.metadata) return false;
   const Metadata& m = *header.metadata;
   const auto present = [&m](const char* key) { return m.find(key) != m.end(); };
-  return std::any_of(std::begin(kIntFields), std::end(kIntFields), [&](const IntField& f) { return present(f.key); }) ||
-         std::any_of(std::begin(kRealFields), std::end(kRealFields), [&](const RealField& f) { return present(f.key); }) ||
+  return std::any_of(std::begin(kIntFields), std::end(kIntFields),
+                     [&](const IntField& f) { return present(f.key); }) ||
+         std::any_of(std::begin(kRealFields), std::end(kRealFields),
+                     [&](const RealField& f) { return present(f.key); }) ||
          present(kGeluKey);
 }
 
@@ -504,7 +520,8 @@ MiniGPTConfig config_from_metadata(const Header& header) {
 }
 
 // "vocab_size is 512 in the file but 64 in the model", or nothing when the configs agree.
-std::optional<std::string> first_difference(const MiniGPTConfig& in_file, const MiniGPTConfig& in_model) {
+std::optional<std::string> first_difference(const MiniGPTConfig& in_file,
+                                            const MiniGPTConfig& in_model) {
   const ConfigValues& file = in_file.values();
   const ConfigValues& model = in_model.values();
   for (const IntField& field : kIntFields) {
@@ -543,7 +560,8 @@ void check_config_fits_data(const MiniGPTConfig& config, std::uint64_t data_size
     fail("the config in __metadata__ ({}) has {} parameters, but the file holds {} bytes of "
          "tensor data ({} floats); the metadata does not describe these tensors",
          config.describe(),
-         fits ? fmt::format("{}", closed_form_parameter_count(config)) : fmt::format("about {:.3g}", implied),
+         fits ? fmt::format("{}", closed_form_parameter_count(config))
+              : fmt::format("about {:.3g}", implied),
          data_size, floats_held);
   }
   const std::uint64_t rope_entries = config.context_len() * config.d_head();
@@ -586,8 +604,7 @@ void check_tensors_match(const Header& header, const ParameterRegistry& registry
     if (header.tensors.find(p.name) == header.tensors.end()) missing.push_back(p.name);
   }
   if (!missing.empty()) {
-    fail("missing tensor '{}'{}; the model needs all {} tensors named in SPEC §4",
-         missing.front(),
+    fail("missing tensor '{}'{}; the model needs all {} tensors named in SPEC §4", missing.front(),
          missing.size() > 1 ? fmt::format(" (and {} more)", missing.size() - 1) : std::string(),
          registry.size());
   }
@@ -611,7 +628,8 @@ void check_tensors_match(const Header& header, const ParameterRegistry& registry
 }
 
 // Only called once every check has passed: nothing here can fail half-way.
-void copy_tensors(const Header& header, std::span<const std::uint8_t> data, ParameterRegistry& registry) {
+void copy_tensors(const Header& header, std::span<const std::uint8_t> data,
+                  ParameterRegistry& registry) {
   for (Parameter& p : registry) {
     const TensorEntry& entry = header.tensors.find(p.name)->second;
     const std::uint8_t* bytes = data.data() + entry.begin;
@@ -660,7 +678,8 @@ class FileSource {
     if (ec) fail("cannot tell its size: {}", ec.message());
 
     std::uint8_t prefix[kLengthPrefixBytes] = {};
-    const std::size_t prefix_size = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kLengthPrefixBytes));
+    const std::size_t prefix_size =
+        static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kLengthPrefixBytes));
     read_exactly(prefix, prefix_size, "header length");
     const std::uint64_t length = check_header_length({prefix, prefix_size}, file_size);
 
@@ -775,14 +794,16 @@ void load_safetensors_into(MiniGPT& model, const fs::path& path) {
   });
 }
 
-MiniGPTConfig read_safetensors_config_from_bytes(std::span<const std::uint8_t> bytes, std::string_view source_name) {
+MiniGPTConfig read_safetensors_config_from_bytes(std::span<const std::uint8_t> bytes,
+                                                 std::string_view source_name) {
   return reporting_problems_in(source_name, [&] {
     MemorySource source(bytes);
     return config_from_metadata(source.header());
   });
 }
 
-MiniGPT load_safetensors_from_bytes(std::span<const std::uint8_t> bytes, std::string_view source_name) {
+MiniGPT load_safetensors_from_bytes(std::span<const std::uint8_t> bytes,
+                                    std::string_view source_name) {
   return reporting_problems_in(source_name, [&] {
     MemorySource source(bytes);
     return load_model(source);

@@ -1,12 +1,717 @@
-// Lab 00 · Block by hand (stub; being written).
+// Lab 00 · Block by hand.
+//
+// One Pre-LN block on a toy small enough for pencil and paper: T = 2 tokens, d_model = 4,
+// 2 heads of d_head 2, d_ff = 16, and weights that are 0, ±1, ±0.5 or ±0.25. The block runs
+// three times, in three different ways:
+//   model      the course's fp32 TransformerBlock, every intermediate read from its trace;
+//   chapter    the values derived by hand in README.md, written here as literals;
+//   reference  the hand-made double-precision forward (reference.hpp), no code shared.
+// Every step prints the three side by side, with one verdict against the chapter and one
+// against the reference. Then the LayerNorm properties and the exact-vs-tanh GELU gap.
+//
+// Conventions (SPEC §3): activations (T, d_model), row-major; y = x·W + b with W stored as
+// (d_in, d_out); heads are contiguous column blocks; RoPE pairs are interleaved (2i, 2i+1).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
 #include "lab.hpp"
+#include "minimodel/errors.hpp"
+#include "minimodel/gelu.hpp"
+#include "minimodel/layer_norm.hpp"
+#include "minimodel/model.hpp"
+#include "minimodel/reference.hpp"
+#include "minimodel/registry.hpp"
+#include "minimodel/trace.hpp"
+
+namespace {
+
+using minimodel::Matrix;
+namespace reference = minimodel::reference;
+
+constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+
+// ---------------------------------------------------------------------------------------------
+// Tolerances (the chapter's "Tolerances" section says the same in prose).
+//
+// model vs chapter: the chapter writes every value rounded to 6 decimals, which moves it by up
+// to 5e-7; the fp32 model differs from the exact value by a few fp32 rounding steps (values
+// here are below 3, where one fp32 step is at most 2.4e-7; measured: at most 2.6e-7). 2e-6 covers
+// both with room, and is still below 5e-6, the footprint of LayerNorm's eps on a row of
+// variance 1 (c = 1/√(1 + 1e-5) = 0.999995): a LayerNorm that forgot eps would fail here.
+constexpr double kChapterTolerance = 2e-6;
+// model vs reference: the reference computes the same formulas in double, so the difference
+// is the fp32 model's own rounding alone. A handful of fp32 steps on values below 3: 1e-6.
+constexpr double kReferenceTolerance = 1e-6;
+// LayerNorm statistics from fp32 outputs: with gamma 2, beta 5 the outputs lie in [3, 7],
+// where one fp32 step is 4.8e-7, and the variance of such outputs multiplies an output
+// error by up to 2·|2·x̂| ≈ 7. 5e-6 covers that; eps's own effect is computed exactly.
+constexpr double kPropertyTolerance = 5e-6;
+
+// ---------------------------------------------------------------------------------------------
+// The toy (README.md, "The toy"). Matrices row-major, linear maps (d_in, d_out).
+
+minimodel::MiniGPTConfig toy_config() {
+  return minimodel::MiniGPTConfig(minimodel::ConfigValues{
+      .d_model = 4, .n_heads = 2, .n_layers = 1, .d_ff = 16, .vocab_size = 64, .context_len = 32});
+}
+
+// x: two positions of the residual stream, (T, d_model) = (2, 4). Row 0 has mean 0 and
+// variance 1; row 1 has mean 1 and variance 1 (LayerNorm will remove the offset).
+const std::vector<float> kInput = {1.0f, -1.0f, 1.0f, -1.0f,  //
+                                   2.0f, 2.0f, 0.0f, 0.0f};
+
+// The four offsets of b_1, one per copy of the input (README.md, "The toy"): copy k of
+// dimension i is column j = 4k + i of the FFN's hidden layer.
+const std::vector<float> kCopyOffsets = {-1.0f, -0.5f, 0.0f, 1.0f};
+
+struct HandSetParameter {
+  std::string name;
+  std::vector<float> values;  // row-major
+};
+
+std::vector<HandSetParameter> toy_parameters() {
+  const std::size_t d = 4, f = 16;
+  std::vector<float> identity(d * d, 0.0f);
+  for (std::size_t i = 0; i < d; ++i) identity[i * d + i] = 1.0f;
+
+  // W_1 (4, 16): hidden column j copies input dimension j mod 4 (four copies of the row).
+  // W_2 (16, 4): output dimension i averages its four copies, 0.25 each.
+  std::vector<float> W_1(d * f, 0.0f), b_1(f, 0.0f), W_2(f * d, 0.0f);
+  for (std::size_t j = 0; j < f; ++j) {
+    W_1[(j % d) * f + j] = 1.0f;
+    W_2[j * d + j % d] = 0.25f;
+    b_1[j] = kCopyOffsets[j / d];
+  }
+  return {
+      {"block_0.ln1.gamma", {1.0f, 1.0f, 1.0f, 1.0f}},
+      {"block_0.ln1.beta", {0.0f, 0.0f, 0.0f, 0.0f}},
+      {"block_0.attn.W_q", identity},
+      {"block_0.attn.W_k", identity},
+      // Lower triangular, so a transposed W_v gives different numbers: v = [x0 + x1/2, x1,
+      // x2 + x3/2, x3].
+      {"block_0.attn.W_v", {1.0f, 0.0f, 0.0f, 0.0f,  //
+                            0.5f, 1.0f, 0.0f, 0.0f,  //
+                            0.0f, 0.0f, 1.0f, 0.0f,  //
+                            0.0f, 0.0f, 0.5f, 1.0f}},
+      // Moves the heads across: head 1 (columns 2, 3) lands in 0, 1; half of head 0 in 2, 3.
+      {"block_0.attn.W_o", {0.0f, 0.0f, 0.5f, 0.0f,  //
+                            0.0f, 0.0f, 0.0f, 0.5f,  //
+                            1.0f, 0.0f, 0.0f, 0.0f,  //
+                            0.0f, 1.0f, 0.0f, 0.0f}},
+      {"block_0.ln2.gamma", {1.0f, 1.0f, 1.0f, 1.0f}},
+      {"block_0.ln2.beta", {0.0f, 0.0f, 0.0f, 0.0f}},
+      {"block_0.ffn.W_1", W_1},
+      {"block_0.ffn.b_1", b_1},
+      {"block_0.ffn.W_2", W_2},
+      {"block_0.ffn.b_2", {0.25f, 0.0f, 0.0f, -0.25f}},
+  };
+}
+
+void set_parameter(minimodel::MiniGPT& model, const HandSetParameter& p) {
+  minimodel::Parameter& parameter = model.parameters().at(p.name);
+  if (parameter.numel() != p.values.size()) {
+    throw minimodel::Error(fmt::format("lab00: {} holds {} values, the toy gives {}", p.name,
+                                       parameter.numel(), p.values.size()));
+  }
+  std::copy(p.values.begin(), p.values.end(), parameter.data());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chapter's hand-derived values, rounded to 6 decimals as README.md writes them. Each
+// list names the section of README.md that derives it. Flat, row-major, in the step's shape.
+
+struct ChapterStep {
+  std::string name;  // the trace name
+  std::vector<double> values;
+};
+
+const std::vector<ChapterStep>& chapter_values() {
+  static const std::vector<ChapterStep> steps = {
+      // "Step 1 · LN1": both rows have variance 1, so LN1 only removes the mean and scales by
+      // c = 1/√(1 + 1e-5) = 0.999995.
+      {"block_0.ln1", {0.999995, -0.999995, 0.999995, -0.999995,  //
+                       0.999995, 0.999995, -0.999995, -0.999995}},
+      // "Step 2 · Projections q, k, v": W_q = W_k = I copy LN1.
+      {"block_0.attn.q", {0.999995, -0.999995, 0.999995, -0.999995,  //
+                          0.999995, 0.999995, -0.999995, -0.999995}},
+      {"block_0.attn.k", {0.999995, -0.999995, 0.999995, -0.999995,  //
+                          0.999995, 0.999995, -0.999995, -0.999995}},
+      // "Step 2 · Projections q, k, v": v = c·[a + b/2, b, c' + d/2, d] per row.
+      {"block_0.attn.v", {0.499998, -0.999995, 0.499998, -0.999995,  //
+                          1.499993, 0.999995, -1.499993, -0.999995}},
+      // "Step 3 · RoPE": position 0 unchanged; position 1 turned by 1 radian per head.
+      {"block_0.attn.q_rope", {0.999995, -0.999995, 0.999995, -0.999995,  //
+                               -0.301167, 1.381766, 0.301167, -1.381766}},
+      {"block_0.attn.k_rope", {0.999995, -0.999995, 0.999995, -0.999995,  //
+                               -0.301167, 1.381766, 0.301167, -1.381766}},
+      // "Step 4 · Scores": (head, query, key); √2·c², ∓√2·c²·sin 1.
+      {"block_0.attn.scores", {1.414199, -1.190008,  //
+                               -1.190008, 1.414199,  //
+                               1.414199, 1.190008,   //
+                               1.190008, 1.414199}},
+      // "Step 5 · Mask": key 1 is in query 0's future.
+      {"block_0.attn.masked", {1.414199, kMinusInf,  //
+                               -1.190008, 1.414199,  //
+                               1.414199, kMinusInf,  //
+                               1.190008, 1.414199}},
+      // "Step 6 · Softmax": 1/(1 + e^{√2·c²·(1 ± sin 1)}).
+      {"block_0.attn.weights", {1.000000, 0.000000,  //
+                                0.068868, 0.931132,  //
+                                1.000000, 0.000000,  //
+                                0.444186, 0.555814}},
+      // "Step 7 · Head outputs".
+      {"block_0.attn.heads", {0.499998, -0.999995, 0.499998, -0.999995,  //
+                              1.431125, 0.862259, -0.611626, -0.999995}},
+      // "Step 8 · Output projection W_o".
+      {"block_0.attn.out", {0.499998, -0.999995, 0.249999, -0.499998,  //
+                            -0.611626, -0.999995, 0.715562, 0.431130}},
+      // "Step 9 · Residual 1".
+      {"block_0.resid1", {1.499998, -1.999995, 1.249999, -1.499998,  //
+                          1.388374, 1.000005, 0.715562, 0.431130}},
+      // "Step 10 · LN2".
+      {"block_0.ln2", {1.071460, -1.150827, 0.912726, -0.833358,  //
+                       1.425315, 0.328324, -0.475115, -1.278525}},
+      // "Step 11 · FFN pre-activation": LN2's row plus each copy's offset (-1, -0.5, 0, 1).
+      {"block_0.ffn.pre", {0.071460,  -2.150827, -0.087274, -1.833358,  //
+                           0.571460,  -1.650827, 0.412726,  -1.333358,  //
+                           1.071460,  -1.150827, 0.912726,  -0.833358,  //
+                           2.071460,  -0.150827, 1.912726,  0.166642,   //
+                           0.425315,  -0.671676, -1.475115, -2.278525,  //
+                           0.925315,  -0.171676, -0.975115, -1.778525,  //
+                           1.425315,  0.328324,  -0.475115, -1.278525,  //
+                           2.425315,  1.328324,  0.524885,  -0.278525}},
+      // "Step 12 · GELU": 0.5·u·(1 + erf(u/√2)) for each u of step 11.
+      {"block_0.ffn.gelu", {0.037765, -0.033865, -0.040602, -0.061188,  //
+                            0.409255, -0.081529, 0.272439,  -0.121612,  //
+                            0.919333, -0.143740, 0.747802,  -0.168606,  //
+                            2.031775, -0.066372, 1.859377,  0.094348,   //
+                            0.282706, -0.168520, -0.103392, -0.025856,  //
+                            0.761164, -0.074138, -0.160652, -0.066977,  //
+                            1.315519, 0.206407,  -0.150779, -0.128533,  //
+                            2.406768, 1.206071,  0.367508,  -0.108710}},
+      // "Step 13 · FFN output": the mean of each dimension's four copies, plus b_2.
+      {"block_0.ffn.out", {1.099532, -0.081377, 0.709754, -0.314264,  //
+                           1.441539, 0.292455, -0.011829, -0.332519}},
+      // "Step 14 · Residual 2": the block output y.
+      {"block_0.resid2", {2.599529, -2.081372, 1.959752, -1.814262,  //
+                          2.829913, 1.292460, 0.703734, 0.098611}},
+  };
+  return steps;
+}
+
+const ChapterStep& chapter_step(const std::string& name) {
+  for (const ChapterStep& s : chapter_values()) {
+    if (s.name == name) return s;
+  }
+  throw minimodel::Error(fmt::format("lab00: the chapter derives no step named '{}'", name));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing and printing one step.
+
+// max |a − b| over two equally long lists. Equal infinities (a masked score on both sides)
+// count as 0; an infinity against a finite number or a NaN anywhere makes the result
+// infinite or NaN, which fails any `diff <= tol` test.
+double max_abs_diff(std::span<const double> a, std::span<const double> b) {
+  double worst = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::isinf(a[i]) && a[i] == b[i]) continue;
+    const double diff = std::abs(a[i] - b[i]);
+    if (std::isnan(diff)) return diff;
+    worst = std::max(worst, diff);
+  }
+  return worst;
+}
+
+// One printed line of a step: a label and where its values start in the flat tensor.
+struct Line {
+  std::string label;
+  std::size_t offset, count;
+};
+
+// (T, d) by position; (H, T, T) by head and query; the FFN's (T, 16) by position and copy.
+std::vector<Line> layout_for(const minimodel::Shape& shape, std::size_t d_model) {
+  std::vector<Line> lines;
+  if (shape.size() == 3) {
+    const std::size_t H = shape[0], T = shape[1], n = shape[2];
+    for (std::size_t h = 0; h < H; ++h) {
+      for (std::size_t i = 0; i < T; ++i) {
+        lines.push_back({fmt::format("head {} · query {}", h, i), (h * T + i) * n, n});
+      }
+    }
+  } else if (shape.size() == 2 && shape[1] > d_model) {
+    const std::size_t T = shape[0], f = shape[1];
+    for (std::size_t t = 0; t < T; ++t) {
+      for (std::size_t k = 0; k < f / d_model; ++k) {
+        lines.push_back({fmt::format("position {} · copy {} ({})", t, k,
+                                     lab::number(kCopyOffsets[k], 1)),
+                         t * f + k * d_model, d_model});
+      }
+    }
+  } else if (shape.size() == 2) {
+    for (std::size_t t = 0; t < shape[0]; ++t) {
+      lines.push_back({fmt::format("position {}", t), t * shape[1], shape[1]});
+    }
+  } else {
+    throw minimodel::Error(fmt::format("lab00: no layout for shape {}", minimodel::format_shape(shape)));
+  }
+  return lines;
+}
+
+void print_values(lab::Report& report, const std::string& label, const std::string& kind,
+                  std::span<const double> values) {
+  report.print("  {:<26} {:<10} {}", label, kind, lab::row(values));
+}
+
+struct StepOutcome {
+  std::string name;
+  double vs_chapter, vs_reference;
+};
+
+struct Toy {
+  const minimodel::TraceRecorder& trace;
+  const reference::Result& reference;
+  std::vector<StepOutcome>& outcomes;
+  nlohmann::json& json_steps;
+  std::size_t d_model;
+};
+
+std::vector<double> as_doubles(const std::vector<float>& values) {
+  return std::vector<double>(values.begin(), values.end());
+}
+
+// Prints one step: its shapes and formula, then model / chapter / reference for every row
+// (plus any extra rows `extra` adds, e.g. GELU's tanh form), and the two verdicts.
+using ExtraRows = std::function<void(const Line&)>;
+
+void show_step(lab::Report& report, Toy& toy, const std::string& name, const ExtraRows& extra = {}) {
+  const minimodel::TraceRecorder::Entry& entry = toy.trace.at(name);
+  const minimodel::TraceEvent& event = entry.event;
+  const std::vector<double> model = as_doubles(entry.values);
+  const reference::Tensor& ref = reference::step(toy.reference, name);
+  const std::vector<double>& chapter = chapter_step(name).values;
+  if (ref.shape != event.output || model.size() != ref.data.size() || chapter.size() != model.size()) {
+    throw minimodel::Error(fmt::format(
+        "lab00: step {} has {} model values of shape {}, {} reference values of shape {} and {} "
+        "chapter values",
+        name, model.size(), minimodel::format_shape(event.output), ref.data.size(),
+        minimodel::format_shape(ref.shape), chapter.size()));
+  }
+
+  report.print("{}  {} -> {}   {}", name, lab::format_inputs(event),
+               minimodel::format_shape(event.output), event.formula);
+  for (const Line& line : layout_for(event.output, toy.d_model)) {
+    const auto part = [&](const std::vector<double>& v) {
+      return std::span<const double>(v).subspan(line.offset, line.count);
+    };
+    print_values(report, line.label, "model", part(model));
+    print_values(report, "", "chapter", part(chapter));
+    print_values(report, "", "reference", part(ref.data));
+    if (extra) extra(line);
+  }
+
+  const double vs_chapter = max_abs_diff(model, chapter);
+  const double vs_reference = max_abs_diff(model, ref.data);
+  const bool ok_chapter = vs_chapter <= kChapterTolerance;
+  const bool ok_reference = vs_reference <= kReferenceTolerance;
+  report.check(fmt::format("{} vs chapter", name), ok_chapter,
+               fmt::format("max |model − chapter| {:.1e} {} {:.1e}", vs_chapter,
+                           ok_chapter ? "<=" : ">", kChapterTolerance));
+  report.check(fmt::format("{} vs reference", name), ok_reference,
+               fmt::format("max |model − reference| {:.1e} {} {:.1e}", vs_reference,
+                           ok_reference ? "<=" : ">", kReferenceTolerance));
+  toy.outcomes.push_back({name, vs_chapter, vs_reference});
+
+  nlohmann::json inputs = nlohmann::json::array();
+  for (const minimodel::Shape& s : event.inputs) inputs.push_back(lab::shape_json(s));
+  toy.json_steps.push_back({{"name", name},
+                            {"inputs", inputs},
+                            {"output", lab::shape_json(event.output)},
+                            {"formula", event.formula},
+                            {"model", model},  // -inf (masked scores) is written as null
+                            {"chapter", chapter},
+                            {"reference", ref.data},
+                            {"max_abs_diff_chapter", vs_chapter},
+                            {"max_abs_diff_reference", vs_reference},
+                            {"tolerance_chapter", kChapterTolerance},
+                            {"tolerance_reference", kReferenceTolerance},
+                            {"passed", ok_chapter && ok_reference}});
+}
+
+std::span<const float> row_of(const std::vector<float>& values, std::size_t t, std::size_t d) {
+  return std::span<const float>(values).subspan(t * d, d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections that are not one step of the block.
+
+void show_toy(lab::Report& report, const minimodel::MiniGPT& model,
+              const std::vector<HandSetParameter>& hand_set) {
+  const minimodel::MiniGPTConfig& config = model.config();
+  report.print("config: {}", config.describe());
+  report.print("linear maps: y = x·W + b, W stored as (d_in, d_out); activations (T, d_model)");
+  report.print("input x (2, 4), one row per position:");
+  for (std::size_t t = 0; t < 2; ++t) {
+    report.print("  position {}  {}", t, lab::row(row_of(kInput, t, 4), 2));
+  }
+  report.print("block_0 parameters, set by hand:");
+  for (const HandSetParameter& p : hand_set) {
+    const minimodel::Parameter& parameter = model.parameters().at(p.name);
+    const minimodel::Shape shape = parameter.shape();
+    const std::span<const float> values(parameter.data(), parameter.numel());
+    if (shape.size() == 1) {
+      report.print("  {:<18} {:<8} {}", p.name, minimodel::format_shape(shape), lab::row(values, 2));
+      continue;
+    }
+    // W_1 is (4, 16): its entries are 0 or 1, so print them without decimals to keep a row
+    // on one line.
+    const int decimals = shape[1] > 4 ? 0 : 2;
+    for (std::size_t r = 0; r < shape[0]; ++r) {
+      report.print("  {:<18} {:<8} {}", r == 0 ? p.name : "", r == 0 ? minimodel::format_shape(shape) : "",
+                   lab::row(values.subspan(r * shape[1], shape[1]), decimals));
+    }
+  }
+  std::string untouched;
+  for (const minimodel::Parameter& parameter : model.parameters()) {
+    const bool set = std::any_of(hand_set.begin(), hand_set.end(),
+                                 [&](const HandSetParameter& p) { return p.name == parameter.name; });
+    if (!set) untouched += (untouched.empty() ? "" : ", ") + parameter.name;
+  }
+  // Of these only E is drawn from the seed (ln_final starts at gamma 1, beta 0), and one block
+  // never reads either: the output does not depend on --seed.
+  report.print("not set by hand (left as initialised, never read by this lab): {}", untouched);
+  report.print("only E depends on --seed, so the output below is the same for every seed");
+}
+
+void show_rope_facts(lab::Report& report, const minimodel::TraceRecorder& trace, double rope_base,
+                     std::size_t n_heads, std::size_t d_head) {
+  const double theta_0 = std::pow(rope_base, -2.0 * 0.0 / static_cast<double>(d_head));
+  report.print("d_head = {} holds one pair per head, pair 0 with θ_0 = base^(−2·0/d_head) = {}",
+               d_head, lab::number(theta_0));
+  for (const std::string label : {"q", "k"}) {
+    const std::vector<float>& before = trace.at("block_0.attn." + label).values;
+    const std::vector<float>& after = trace.at("block_0.attn." + label + "_rope").values;
+    const std::size_t d = n_heads * d_head;
+    // Position 0: angle 0·θ_0 = 0, so RoPE must leave the row exactly as it was.
+    const bool identity = std::equal(before.begin(), before.begin() + static_cast<long>(d), after.begin());
+    report.check(fmt::format("{}_rope at position 0 is {} itself, bit for bit (angle 0)", label, label),
+                 identity);
+    // Position 1: each head's pair turns by 1·θ_0 = 1 radian and keeps its length.
+    for (std::size_t h = 0; h < n_heads; ++h) {
+      const std::size_t at = d + h * d_head;  // row 1, head h, pair 0
+      const double a0 = before[at], a1 = before[at + 1], b0 = after[at], b1 = after[at + 1];
+      const double turned = std::atan2(a0 * b1 - a1 * b0, a0 * b0 + a1 * b1);
+      report.print("  {} head {} at position 1: [{}, {}] -> [{}, {}], length {} -> {}", label, h,
+                   lab::number(a0), lab::number(a1), lab::number(b0), lab::number(b1),
+                   lab::number(std::hypot(a0, a1)), lab::number(std::hypot(b0, b1)));
+      report.check_close(fmt::format("{} head {} turned by 1·θ_0 rad at position 1", label, h), turned,
+                         1.0 * theta_0, kReferenceTolerance);
+    }
+  }
+}
+
+void show_softmax_facts(lab::Report& report, const minimodel::TraceRecorder& trace, std::size_t H,
+                        std::size_t T) {
+  const std::vector<float>& w = trace.at("block_0.attn.weights").values;
+  double worst_sum = 0.0;
+  bool masked_zero = true;
+  for (std::size_t h = 0; h < H; ++h) {
+    for (std::size_t i = 0; i < T; ++i) {
+      double sum = 0.0;
+      for (std::size_t j = 0; j < T; ++j) {
+        const float value = w[(h * T + i) * T + j];
+        sum += value;
+        if (j > i && value != 0.0f) masked_zero = false;
+      }
+      worst_sum = std::max(worst_sum, std::abs(sum - 1.0));
+    }
+  }
+  report.check("every row of weights sums to 1", worst_sum <= kReferenceTolerance,
+               fmt::format("max |sum − 1| {:.1e} <= {:.1e}", worst_sum, kReferenceTolerance));
+  report.check("masked weights (key after query) are exactly 0", masked_zero);
+}
+
+// GELU's extra rows: the tanh form on the same inputs, and exact − tanh.
+ExtraRows gelu_extra_rows(lab::Report& report, const minimodel::TraceRecorder& trace) {
+  return [&report, &trace](const Line& line) {
+    const std::vector<float>& pre = trace.at("block_0.ffn.pre").values;
+    const std::vector<float>& exact = trace.at("block_0.ffn.gelu").values;
+    std::vector<double> tanh_form, gap;
+    for (std::size_t i = line.offset; i < line.offset + line.count; ++i) {
+      const float t = minimodel::gelu_tanh(pre[i]);
+      tanh_form.push_back(t);
+      gap.push_back(static_cast<double>(exact[i]) - static_cast<double>(t));
+    }
+    print_values(report, "", "tanh form", tanh_form);
+    print_values(report, "", "exact−tanh", gap);
+  };
+}
+
+void show_gelu_gap_in_block(lab::Report& report, const minimodel::TraceRecorder& trace) {
+  const std::vector<float>& pre = trace.at("block_0.ffn.pre").values;
+  const std::vector<float>& exact = trace.at("block_0.ffn.gelu").values;
+  double worst = 0.0;
+  std::size_t where = 0;
+  for (std::size_t i = 0; i < pre.size(); ++i) {
+    const double gap = std::abs(static_cast<double>(exact[i]) - minimodel::gelu_tanh(pre[i]));
+    if (gap > worst) worst = gap, where = i;
+  }
+  const std::size_t f = 16;
+  report.print("max |exact − tanh| over the block's {} GELU inputs: {:.2e} at u = {} (position {}, "
+               "column {})",
+               pre.size(), worst, lab::number(pre[where]), where / f, where % f);
+  report.check("the block's exact and tanh GELU differ by less than 1e-3", worst < 1e-3);
+}
+
+// mean and biased variance of one row, in double.
+std::pair<double, double> mean_and_variance(std::span<const float> row) {
+  double mean = 0.0;
+  for (const float v : row) mean += v;
+  mean /= static_cast<double>(row.size());
+  double variance = 0.0;
+  for (const float v : row) variance += (v - mean) * (v - mean);
+  return {mean, variance / static_cast<double>(row.size())};
+}
+
+void show_layer_norm_properties(lab::Report& report, const minimodel::MiniGPTConfig& config,
+                                const std::vector<float>& z, nlohmann::json& json) {
+  const std::size_t d = config.d_model();
+  const double eps = config.ln_eps();
+  // Four rows: the input's two, the block's z row 0 (after attention), and a nearly flat row
+  // whose variance is close to eps, where eps visibly pulls the output's variance below 1.
+  struct Probe {
+    std::string label;
+    std::vector<float> values;
+  };
+  const std::vector<Probe> probes = {
+      {"x row 0", {row_of(kInput, 0, d).begin(), row_of(kInput, 0, d).end()}},
+      {"x row 1", {row_of(kInput, 1, d).begin(), row_of(kInput, 1, d).end()}},
+      {"z row 0", {row_of(z, 0, d).begin(), row_of(z, 0, d).end()}},
+      {"flat row", {0.01f, -0.01f, 0.01f, -0.01f}},
+  };
+  Matrix input({probes.size(), d});
+  for (std::size_t r = 0; r < probes.size(); ++r) {
+    std::copy(probes[r].values.begin(), probes[r].values.end(), input.data() + r * d);
+  }
+
+  // The model's own LayerNorm class, on a registry of its own so the block is not touched.
+  minimodel::ParameterRegistry registry;
+  const minimodel::LayerNorm norm(registry, "probe", d, eps);
+  report.print("LayerNorm over the last axis, eps = {:g} inside the square root; the lab's own "
+               "LayerNorm module",
+               eps);
+  report.print("a row of variance σ² comes out with variance γ²·σ²/(σ² + eps): 1 only up to eps");
+
+  for (const auto& [gamma, beta] : {std::pair{1.0f, 0.0f}, std::pair{2.0f, 5.0f}}) {
+    std::fill_n(registry.at("probe.gamma").data(), d, gamma);
+    std::fill_n(registry.at("probe.beta").data(), d, beta);
+    Matrix out;
+    norm.forward(input, out);
+    report.print("");
+    report.print("gamma = {}, beta = {}: want mean {} and variance {}·σ²/(σ² + eps)",
+                 lab::number(gamma, 1), lab::number(beta, 1), lab::number(beta, 1),
+                 lab::number(static_cast<double>(gamma) * gamma, 1));
+    for (std::size_t r = 0; r < probes.size(); ++r) {
+      const auto [in_mean, in_variance] = mean_and_variance(probes[r].values);
+      const std::span<const float> y(out.data() + r * d, d);
+      const auto [out_mean, out_variance] = mean_and_variance(y);
+      const double want_variance =
+          static_cast<double>(gamma) * gamma * in_variance / (in_variance + eps);
+      report.print("  {:<9} {}  mean {}, σ² {}  ->  {}", probes[r].label,
+                   lab::row(probes[r].values, 6), lab::number(in_mean), lab::number(in_variance),
+                   lab::row(y));
+      report.check_close(fmt::format("{} mean (gamma {}, beta {})", probes[r].label,
+                                     lab::number(gamma, 0), lab::number(beta, 0)),
+                         out_mean, beta, kPropertyTolerance);
+      report.check_close(fmt::format("{} variance (gamma {}, beta {})", probes[r].label,
+                                     lab::number(gamma, 0), lab::number(beta, 0)),
+                         out_variance, want_variance, kPropertyTolerance);
+      json.push_back({{"row", probes[r].label},
+                      {"gamma", gamma},
+                      {"beta", beta},
+                      {"input_variance", in_variance},
+                      {"mean", out_mean},
+                      {"variance", out_variance},
+                      {"expected_mean", beta},
+                      {"expected_variance", want_variance}});
+    }
+  }
+}
+
+void show_gelu_forms(lab::Report& report, nlohmann::json& json) {
+  using minimodel::GeluForm;
+  report.print("exact: 0.5·x·(1 + erf(x/√2))   tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))");
+  report.print("{:>6}  {:>10}  {:>10}  {:>11}", "x", "exact", "tanh", "exact−tanh");
+  double worst_model_error = 0.0;
+  for (const float x : {-3.0f, -2.0f, -1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 2.0f, 3.0f}) {
+    // The model's fp32 functions (gelu.hpp), held against the double reference below.
+    const float exact = minimodel::gelu_exact(x), tanh_form = minimodel::gelu_tanh(x);
+    worst_model_error = std::max(
+        {worst_model_error, std::abs(exact - reference::gelu(x, GeluForm::exact)),
+         std::abs(tanh_form - reference::gelu(x, GeluForm::tanh))});
+    const double gap = reference::gelu(x, GeluForm::exact) - reference::gelu(x, GeluForm::tanh);
+    report.print("{:>6}  {:>10}  {:>10}  {:>11}", lab::number(x, 1), lab::number(exact),
+                 lab::number(tanh_form), lab::number(gap));
+    json["table"].push_back({{"x", x}, {"exact", exact}, {"tanh", tanh_form}, {"difference", gap}});
+  }
+  report.check("the model's fp32 GELUs match the double reference at these points",
+               worst_model_error <= kReferenceTolerance,
+               fmt::format("max |model − reference| {:.1e} <= {:.1e}", worst_model_error,
+                           kReferenceTolerance));
+
+  // The sweep, in double so the gap is not blurred by fp32 rounding. The gap is even in x:
+  // both forms satisfy g(−x) = g(x) − x, so exact − tanh is the same at x and −x; the peak is
+  // reported as ±|x| so that which of the two twins wins a near tie cannot change the output.
+  constexpr int kPoints = 12001;  // [−6, 6] in steps of 0.001
+  double worst = 0.0, where = 0.0;
+  for (int i = 0; i < kPoints; ++i) {
+    const double x = -6.0 + 0.001 * i;
+    const double gap = std::abs(reference::gelu(x, GeluForm::exact) - reference::gelu(x, GeluForm::tanh));
+    if (gap > worst) worst = gap, where = std::abs(x);
+  }
+  report.print("sweep of [−6, 6] in steps of 0.001 ({} points): max |exact − tanh| = {:.3e} at x = ±{}",
+               kPoints, worst, lab::number(where, 3));
+  report.check("the two GELUs differ (max gap > 0)", worst > 0.0);
+  report.check("the two GELUs differ by less than 1e-3 everywhere on [−6, 6]", worst < 1e-3,
+               fmt::format("{:.3e} < 1.0e-03", worst));
+  json["sweep"] = {{"from", -6.0}, {"to", 6.0}, {"step", 0.001}, {"max_abs_difference", worst},
+                   {"at_abs_x", where}};
+}
+
+void show_summary(lab::Report& report, const std::vector<StepOutcome>& outcomes) {
+  report.print("{:<22} {:>22} {:>24}", "step", "max |model − chapter|", "max |model − reference|");
+  for (const StepOutcome& o : outcomes) {
+    report.print("{:<22} {:>22.1e} {:>24.1e}", o.name, o.vs_chapter, o.vs_reference);
+  }
+  report.print("{:<22} {:>22.1e} {:>24.1e}", "tolerance", kChapterTolerance, kReferenceTolerance);
+}
+
+int run_lab(const lab::CommonOptions& options) {
+  lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md"}, options);
+  nlohmann::json& results = report.results();
+
+  // Build the toy: the model's block_0 with every parameter overwritten by name.
+  const minimodel::MiniGPTConfig config = toy_config();
+  minimodel::MiniGPT model(config, options.seed);
+  const std::vector<HandSetParameter> hand_set = toy_parameters();
+  for (const HandSetParameter& p : hand_set) set_parameter(model, p);
+
+  const std::size_t T = 2, d = config.d_model();
+  Matrix x({T, d});
+  std::copy(kInput.begin(), kInput.end(), x.data());
+
+  // The model's fp32 block, recording every intermediate with its values.
+  minimodel::TraceRecorder recorder(true);
+  Matrix y;
+  model.block(0).forward(x, y, {.tracer = &recorder});
+
+  // The double reference on the same weights and input.
+  const reference::Tensor x_double{{T, d}, std::vector<double>(kInput.begin(), kInput.end())};
+  const reference::Result ref =
+      reference::block_forward(config, model.parameters(), 0, x_double, {.keep_steps = true});
+
+  results["config"] = lab::config_json(config);
+  results["input"] = kInput;
+  results["tolerances"] = {{"chapter", kChapterTolerance},
+                           {"reference", kReferenceTolerance},
+                           {"layer_norm_properties", kPropertyTolerance}};
+  std::vector<StepOutcome> outcomes;
+  Toy toy{recorder, ref, outcomes, results["steps"], d};
+
+  report.section("The toy");
+  show_toy(report, model, hand_set);
+
+  report.section("LN1");
+  report.print("each row: subtract its mean, divide by √(variance + eps); gamma 1, beta 0");
+  show_step(report, toy, "block_0.ln1");
+
+  report.section("Projections q, k, v");
+  report.print("W_q = W_k = I; W_v lower triangular; heads are columns 0-1 and 2-3");
+  for (const char* step : {"block_0.attn.q", "block_0.attn.k", "block_0.attn.v"}) show_step(report, toy, step);
+
+  report.section("RoPE");
+  report.print("q and k only (not v); position 0 is the identity, position 1 is where RoPE acts");
+  show_step(report, toy, "block_0.attn.q_rope");
+  show_step(report, toy, "block_0.attn.k_rope");
+  show_rope_facts(report, recorder, config.rope_base(), config.n_heads(), config.d_head());
+
+  report.section("Scores");
+  report.print("one (T, T) block per head: row = query position, column = key position");
+  show_step(report, toy, "block_0.attn.scores");
+
+  report.section("Mask");
+  report.print("query i may not look at key j > i: that score becomes -inf");
+  show_step(report, toy, "block_0.attn.masked");
+
+  report.section("Softmax");
+  show_step(report, toy, "block_0.attn.weights");
+  show_softmax_facts(report, recorder, config.n_heads(), T);
+
+  report.section("Head outputs");
+  report.print("head h's output = weights_h · v_h, written into columns of head h");
+  show_step(report, toy, "block_0.attn.heads");
+
+  report.section("Output projection W_o");
+  show_step(report, toy, "block_0.attn.out");
+
+  report.section("Residual 1");
+  show_step(report, toy, "block_0.resid1");
+
+  report.section("LN2");
+  show_step(report, toy, "block_0.ln2");
+
+  report.section("FFN pre-activation");
+  report.print("column 4k + i = LN2 dimension i + the offset of copy k (in parentheses)");
+  show_step(report, toy, "block_0.ffn.pre");
+
+  report.section("GELU");
+  report.print("the model uses the exact form; the tanh form is shown beside it on the same inputs");
+  show_step(report, toy, "block_0.ffn.gelu", gelu_extra_rows(report, recorder));
+  show_gelu_gap_in_block(report, recorder);
+
+  report.section("FFN output");
+  report.print("W_2 averages the four copies of each dimension (0.25 each); b_2 = [0.25, 0, 0, -0.25]");
+  show_step(report, toy, "block_0.ffn.out");
+
+  report.section("Residual 2: the block output");
+  show_step(report, toy, "block_0.resid2");
+  const std::vector<float>& resid2 = recorder.at("block_0.resid2").values;
+  report.check("the block's returned y is the traced resid2, bit for bit",
+               y.size() == resid2.size() && std::equal(resid2.begin(), resid2.end(), y.data()));
+
+  report.section("LayerNorm properties");
+  show_layer_norm_properties(report, config, recorder.at("block_0.resid1").values,
+                             results["layer_norm_properties"]);
+
+  report.section("Exact vs tanh GELU");
+  show_gelu_forms(report, results["gelu_forms"]);
+
+  report.section("Summary");
+  show_summary(report, outcomes);
+
+  return report.finish();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Lab 00 · Block by hand"};
+  CLI::App app{
+      "Lab 00 · Block by hand: one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
+      "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
+      "chapter's hand-derived value and the double-precision reference, with a verdict.\n"
+      "Chapter: labs/00-block-by-hand/README.md"};
+  app.footer(
+      "The toy's block_0 weights are all set by hand. --seed is accepted like in every lab, but\n"
+      "it only initialises the parameters this lab does not set (the embedding E), which it\n"
+      "never reads: the output is the same for every seed apart from the 'seed:' line.\n"
+      "Exit status: 0 when every check passes, 1 when one fails, 2 on a bad flag or an error.");
   lab::CommonOptions options;
   lab::add_common_options(app, options);
-  return lab::run(app, argc, argv, [&] {
-    lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md"}, options);
-    return report.finish();
-  });
+  return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

@@ -45,7 +45,10 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, const ForwardOpt
   linear(x, W_q_, q);
   linear(x, W_k_, k);
   linear(x, W_v_, v);
-  for (auto [label, m] : {std::pair{"q", &q}, std::pair{"k", &k}, std::pair{"v", &v}}) {
+  for (const auto& projection : {std::pair{"q", &q}, std::pair{"k", &k}, std::pair{"v", &v}}) {
+    // Named locals, not structured bindings: clang 14 cannot capture those in a lambda.
+    const char* label = projection.first;
+    const Matrix* m = projection.second;
     report(tracer, [&] {
       return TraceEvent{fmt::format("{}.{}", name_, label), {{T, d}, {d, d}}, "·", {T, d},
                         fmt::format("x·W_{}", label), values_for(tracer, m->data(), m->size())};
@@ -55,7 +58,9 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, const ForwardOpt
   // 2. RoPE on q and k of every head (v and the residual stream are never rotated).
   apply_rope(q, H, *rope_, options.position_offset);
   apply_rope(k, H, *rope_, options.position_offset);
-  for (auto [label, m] : {std::pair{"q_rope", &q}, std::pair{"k_rope", &k}}) {
+  for (const auto& rotated : {std::pair{"q_rope", &q}, std::pair{"k_rope", &k}}) {
+    const char* label = rotated.first;
+    const Matrix* m = rotated.second;
     report(tracer, [&] {
       return TraceEvent{fmt::format("{}.{}", name_, label), {{T, d}}, "", {T, d},
                         fmt::format("rotate pairs (2i, 2i+1) of each head by (offset {} + t)·θ_i",

@@ -1,12 +1,506 @@
-// Lab 01 · Assemble Mini-GPT (stub; being written).
+// Lab 01 · Assemble Mini-GPT (SPEC §6.1).
+//
+// The locked model on the canonical sequence "<bos> I work , you work , he", accounted for
+// operation by operation:
+//   1. the config and the weights used;   2. the tokens and their ids;
+//   3. the shape trace of all 37 operations, from a TraceRecorder on the real forward;
+//   4. the logits: shape (T, V) and finiteness;
+//   5. the model against the hand-made double-precision reference, with the tolerance;
+//   6. every input position reaches the last output (perturb one token, watch the last row);
+//   7. the top-5 next-token guesses, with a check that their order is not fp32 noise.
+//
+// Everything printed is either a word, an integer that is the same on every machine, or a
+// decimal that labdiff compares with a tolerance; nothing that could flip (an argmax index
+// of the worst entry, a count of "changed" values) is printed raw.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "lab.hpp"
+#include "minimodel/errors.hpp"
+#include "minimodel/model.hpp"
+#include "minimodel/reference.hpp"
+#include "minimodel/trace.hpp"
+#include "minimodel/vocab.hpp"
+#include "minimodel/weights_io.hpp"
+
+namespace {
+
+using minimodel::Matrix;
+using minimodel::MiniGPT;
+using minimodel::MiniGPTConfig;
+using minimodel::TokenId;
+using minimodel::Vocabulary;
+namespace ref = minimodel::reference;
+
+struct LabOptions {
+  lab::CommonOptions common;
+  std::string text{minimodel::kCanonicalText};
+  std::string save_weights;  // empty: do not save
+  std::string load_weights;  // empty: use the seeded initialisation
+};
+
+// ---------------------------------------------------------------------------------------------
+// Columns. The trace is full of non-ASCII signs (·, ᵀ, √, →, −, γ, σ²) that take one column
+// each but two or three bytes. We pad by code points ourselves rather than rely on how a
+// given fmt version measures width.
+
+std::size_t columns(std::string_view text) {
+  std::size_t n = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) ++n;  // not a UTF-8 continuation byte
+  }
+  return n;
+}
+
+std::string pad_right(std::string_view text, std::size_t width) {
+  std::string out(text);
+  const std::size_t used = columns(text);
+  if (used < width) out.append(width - used, ' ');
+  return out;
+}
+
+std::string pad_left(std::string_view text, std::size_t width) {
+  const std::size_t used = columns(text);
+  return std::string(used < width ? width - used : 0, ' ') + std::string(text);
+}
+
+// "103,680": thousands separated without depending on the locale.
+std::string with_commas(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tolerance of model vs reference, the same reasoning as tests/test_forward_vs_reference.cpp.
+//
+// The model rounds every operation to fp32 (unit roundoff u = 2^-24); the reference reads the
+// same fp32 weights and computes in double, so their difference is the model's rounding. The
+// longest accumulation is a dot product of K terms (K = d_ff = 256 for the locked model:
+// ffn.out), whose classic error bound is K·u relative to the sum of |terms|; each of the L
+// blocks adds its own on the residual stream, and LayerNorm passes it on at O(1) scale. So
+// rtol = L·K·u, and the same number serves as atol for entries near 0 (their error comes from
+// the O(1) activations that cancelled to make them).
+struct Tolerance {
+  double unit_roundoff = 0x1p-24;
+  std::size_t layers = 0;
+  std::size_t longest_sum = 0;
+  double rtol = 0.0;
+  double atol = 0.0;
+  double at(double reference_value) const { return atol + rtol * std::abs(reference_value); }
+};
+
+Tolerance tolerance_for(const MiniGPTConfig& config) {
+  Tolerance t;
+  t.layers = config.n_layers();
+  // The dot products of the forward have d_model (projections, ffn.pre, logits), d_head
+  // (scores), T <= context_len (weights·v) or d_ff (ffn.out) terms: take the longest.
+  t.longest_sum = std::max({config.d_model(), config.d_ff(), config.context_len()});
+  t.rtol = static_cast<double>(t.layers) * static_cast<double>(t.longest_sum) * t.unit_roundoff;
+  t.atol = t.rtol;
+  return t;
+}
+
+std::vector<double> logits_row(const Matrix& logits, std::size_t t) {
+  const std::size_t V = logits.shape(1);
+  const float* row = logits.data() + t * V;
+  return std::vector<double>(row, row + V);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections.
+
+void print_configuration(lab::Report& report, const MiniGPT& model, const LabOptions& options) {
+  const MiniGPTConfig& c = model.config();
+  report.section("Configuration");
+  report.print("d_model {}, n_heads {} (d_head {}), n_layers {}, d_ff {}, vocab_size {}, context_len {}",
+               c.d_model(), c.n_heads(), c.d_head(), c.n_layers(), c.d_ff(), c.vocab_size(),
+               c.context_len());
+  report.print("LayerNorm eps {:g}, RoPE base {:g} (interleaved pairs), GELU {}, LM head tied to E",
+               c.ln_eps(), c.rope_base(), minimodel::to_string(c.gelu()));
+  report.print("parameters: {} (summed over the model's tensors; lab 02 counts them one by one)",
+               with_commas(model.parameter_count()));
+  if (options.load_weights.empty()) {
+    report.print("weights: initialised from seed {} (simple Gaussian init, SPEC §4)",
+                 options.common.seed);
+  } else {
+    report.print("weights: loaded from {} (they replace the seed-{} initialisation)",
+                 options.load_weights, options.common.seed);
+  }
+  if (!options.save_weights.empty()) {
+    report.print("saved these weights to {} (safetensors, F32)", options.save_weights);
+  }
+  nlohmann::json& r = report.results();
+  r["config"] = lab::config_json(c);
+  r["parameter_count"] = model.parameter_count();
+  r["weights"] = options.load_weights.empty()
+                     ? nlohmann::json{{"source", "seed"}, {"seed", options.common.seed}}
+                     : nlohmann::json{{"source", "file"}, {"path", options.load_weights}};
+}
+
+void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vector<TokenId>& tokens,
+                  const MiniGPTConfig& config) {
+  report.section("Tokens");
+  report.print("text: {}", vocab.decode(tokens));
+  report.print("T = {} tokens (at most context_len = {}); split on whitespace, one id per word",
+               tokens.size(), config.context_len());
+  std::size_t word_width = 5;
+  for (const TokenId id : tokens) word_width = std::max(word_width, columns(vocab.word(id)));
+  report.print("position  {}  id  kind", pad_right("token", word_width));
+  for (std::size_t t = 0; t < tokens.size(); ++t) {
+    report.print("{:>8}  {}  {:>2}  {}", t, pad_right(vocab.word(tokens[t]), word_width),
+                 tokens[t], vocab.kind(tokens[t]));
+  }
+  std::string ids;
+  for (const TokenId id : tokens) ids += fmt::format("{}{}", ids.empty() ? "" : " ", id);
+  report.print("ids: {}", ids);
+
+  nlohmann::json& r = report.results();
+  r["text"] = vocab.decode(tokens);
+  r["token_ids"] = tokens;
+  std::vector<std::string> words;
+  for (const TokenId id : tokens) words.push_back(vocab.word(id));
+  r["tokens"] = words;
+}
+
+void print_shape_trace(lab::Report& report, const MiniGPT& model,
+                       const minimodel::TraceRecorder& recorder, const ref::Result& reference,
+                       std::size_t T) {
+  const MiniGPTConfig& c = model.config();
+  const auto& entries = recorder.entries();
+  report.section("Shape trace");
+  report.print("every operation of one forward, as the model reports it to a TraceRecorder;");
+  report.print("linear maps are y = x·W + b with W of shape (d_in, d_out); T = {}, H = {} heads", T,
+               c.n_heads());
+
+  // Column widths from the data, so a longer --text or another config still lines up.
+  std::vector<std::string> inputs;
+  std::size_t name_w = columns("operation"), inputs_w = columns("inputs"), output_w = columns("output");
+  for (const auto& e : entries) {
+    inputs.push_back(lab::format_inputs(e.event));
+    name_w = std::max(name_w, columns(e.event.name));
+    inputs_w = std::max(inputs_w, columns(inputs.back()));
+    output_w = std::max(output_w, columns(minimodel::format_shape(e.event.output)));
+  }
+  report.print(" #  {}  {}     {}  formula", pad_right("operation", name_w),
+               pad_right("inputs", inputs_w), pad_right("output", output_w));
+  nlohmann::json trace = nlohmann::json::array();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const minimodel::TraceEvent& e = entries[i].event;
+    const std::string output = minimodel::format_shape(e.output);
+    report.print("{:>2}  {}  {} ->  {}  {}", i + 1, pad_right(e.name, name_w),
+                 pad_right(inputs[i], inputs_w), pad_right(output, output_w), e.formula);
+    nlohmann::json inputs_json = nlohmann::json::array();
+    for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(lab::shape_json(s));
+    trace.push_back({{"name", e.name},
+                     {"inputs", inputs_json},
+                     {"combine", e.combine},
+                     {"output", lab::shape_json(e.output)},
+                     {"formula", e.formula}});
+  }
+  // Where the shapes change meaning, in words (numbers from the config, not typed in).
+  const std::size_t d = c.d_model(), H = c.n_heads(), dh = c.d_head(), V = c.vocab_size();
+  report.print("heads split: q and k ({}, {}) are read as {} column blocks of width {}, so the",
+               T, d, H, dh);
+  report.print("  scores multiply ({}, {}, {}) by kᵀ ({}, {}, {}); no copy is made", H, T, dh, H, dh, T);
+  report.print("heads concat: head h writes weights_h·v_h ({}, {}) into columns {}h..{}h+{}: ({}, {})",
+               T, dh, dh, dh, dh - 1, T, d);
+  report.print("logits: h ({}, {}) · Eᵀ ({}, {}), E being the embedding's own ({}, {}) storage", T, d,
+               d, V, V, d);
+
+  const std::size_t expected_ops = 1 + 17 * c.n_layers() + 2;  // embed, 17 per block, ln_final, logits
+  report.check("the trace holds every operation", entries.size() == expected_ops,
+               fmt::format("{} recorded = 1 (embed) + 17 × {} blocks + 2 (ln_final, logits)",
+                           entries.size(), c.n_layers()));
+  bool same_steps = entries.size() == reference.steps.size();
+  for (std::size_t i = 0; same_steps && i < entries.size(); ++i) {
+    same_steps = entries[i].event.name == reference.steps[i].name &&
+                 entries[i].event.output == reference.steps[i].value.shape;
+  }
+  report.check("the hand-made reference records the same operations", same_steps,
+               fmt::format("{} steps, same names, same output shapes, same order",
+                           reference.steps.size()));
+
+  nlohmann::json& r = report.results();
+  r["trace"] = trace;
+  r["operation_count"] = entries.size();
+}
+
+void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig& config,
+                  std::size_t T) {
+  report.section("Logits");
+  const std::size_t rows = logits.shape(0), cols = logits.shape(1), V = config.vocab_size();
+  report.print("shape ({}, {}): one row per position, one score per vocabulary token;", rows, cols);
+  report.print("row t scores the token that would follow position t. No softmax inside the model.");
+  report.check("logits shape is (T, vocab_size)", rows == T && cols == V,
+               fmt::format("({}, {}) == ({}, {})", rows, cols, T, V));
+  std::size_t finite = 0;
+  double lo = INFINITY, hi = -INFINITY, sum = 0.0, squares = 0.0;
+  for (const float value : logits) {
+    const double x = value;
+    if (!std::isfinite(x)) continue;
+    ++finite;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    sum += x;
+  }
+  const double mean = finite > 0 ? sum / static_cast<double>(finite) : 0.0;
+  for (const float value : logits) {
+    if (std::isfinite(value)) squares += (value - mean) * (value - mean);
+  }
+  const double stddev = finite > 0 ? std::sqrt(squares / static_cast<double>(finite)) : 0.0;
+  report.check("every logit is finite", finite == logits.size(),
+               fmt::format("{} of {} values finite (no NaN, no ±inf)", finite, logits.size()));
+  report.print("over all {} values: min {}, max {}, mean {}, std {}", logits.size(),
+               lab::number(lo), lab::number(hi), lab::number(mean), lab::number(stddev));
+
+  nlohmann::json& r = report.results();
+  r["logits_shape"] = lab::shape_json({rows, cols});
+  nlohmann::json all = nlohmann::json::array();
+  for (std::size_t t = 0; t < rows; ++t) all.push_back(logits_row(logits, t));
+  r["logits"] = all;
+  r["logits_all_finite"] = finite == logits.size();
+}
+
+void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
+                     const Matrix& logits, const ref::Result& reference, const Tolerance& tol) {
+  report.section("Model vs reference");
+  const std::size_t T = logits.shape(0), V = logits.shape(1);
+  report.print("model:     xtensor + OpenBLAS in fp32 (src/minimodel/model.cpp)");
+  report.print("reference: plain loops in double (src/minimodel/reference.cpp), same {} weights",
+               with_commas(model.parameter_count()));
+  report.print("entrywise rule: |model − reference| <= atol + rtol·|reference|");
+  report.print("  atol = rtol = L·K·u = {}·{}·2⁻²⁴ = {:.2e}", tol.layers, tol.longest_sum, tol.rtol);
+  report.print("  u = 2⁻²⁴ is fp32's unit roundoff; K = {} terms in the longest dot product (ffn.out);",
+               tol.longest_sum);
+  report.print("  each of the L = {} blocks adds its own rounding to the residual stream", tol.layers);
+
+  // A few (model, reference) pairs from the last row, the one section 7 reads.
+  report.print("a few entries of the last row (position {}):", T - 1);
+  report.print("  {:<14}  {:>10}  {:>10}", "logit", "model", "reference");
+  for (const std::string_view word : {"works", "work", "he"}) {
+    const TokenId id = vocab.id(word);
+    const std::size_t k = (T - 1) * V + static_cast<std::size_t>(id);
+    report.print("  {:<14}  {:>10}  {:>10}", fmt::format("[{}, {}] {}", T - 1, id, word),
+                 lab::number(logits.data()[k]), lab::number(reference.output.data[k]));
+  }
+
+  double max_diff = 0.0;
+  bool all_within = reference.output.data.size() == logits.size();
+  for (std::size_t i = 0; all_within && i < logits.size(); ++i) {
+    const double r = reference.output.data[i];
+    const double diff = std::abs(static_cast<double>(logits.data()[i]) - r);
+    const bool ok = diff <= tol.at(r);  // NaN compares false: it fails
+    if (!ok) all_within = false;
+    if (!(diff <= max_diff)) max_diff = diff;  // keeps a NaN once seen
+  }
+  // Scientific, one decimal: the exact digits vary between CPUs and BLAS kernels.
+  report.print("max |model − reference| over the {} logits: {:.1e}", logits.size(), max_diff);
+  report.check("model matches the reference within tolerance", all_within,
+               fmt::format("all {} entries: |diff| <= {:.2e} + {:.2e}·|ref|", logits.size(), tol.atol,
+                           tol.rtol));
+
+  report.results()["reference"] = {{"max_abs_diff", max_diff},
+                                   {"atol", tol.atol},
+                                   {"rtol", tol.rtol},
+                                   {"within_tolerance", all_within}};
+}
+
+void print_information_flow(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
+                            const std::vector<TokenId>& tokens, const Matrix& logits,
+                            const Tolerance& tol) {
+  report.section("Every input reaches the last output");
+  const std::size_t T = tokens.size(), V = model.config().vocab_size(), last = T - 1;
+  constexpr std::size_t kShift = 7;  // the same replacement rule as SPEC §5: (id + 7) mod V
+  report.print("replace the token at position j by id (id + {}) mod {}, run the forward again, and",
+               kShift, V);
+  report.print("measure Δ_j = max over the {} logits of row {} of |new − old|:", V, last);
+  const std::vector<double> before = logits_row(logits, last);
+
+  struct Perturbation {
+    TokenId replacement;
+    std::string label;           // "work → walks"
+    std::vector<double> after;   // the last row of logits with the token replaced
+    double delta = 0.0;          // max |after − before| over that row
+  };
+  std::vector<Perturbation> runs;
+  double largest_logit = 0.0;
+  for (const double x : before) largest_logit = std::max(largest_logit, std::abs(x));
+  for (std::size_t j = 0; j < T; ++j) {
+    std::vector<TokenId> perturbed = tokens;
+    perturbed[j] = static_cast<TokenId>((static_cast<std::size_t>(tokens[j]) + kShift) % V);
+    Perturbation run{perturbed[j],
+                     fmt::format("{} → {}", vocab.word(tokens[j]), vocab.word(perturbed[j])),
+                     logits_row(model.forward(perturbed), last)};
+    for (std::size_t k = 0; k < V; ++k) {
+      const double change = std::abs(run.after[k] - before[k]);
+      if (!(change <= run.delta)) run.delta = change;  // a NaN sticks and fails the check below
+      largest_logit = std::max(largest_logit, std::abs(run.after[k]));
+    }
+    runs.push_back(std::move(run));
+  }
+  // Each forward is within tol.at(logit) of the exact function (section 5), so two of them
+  // can differ by up to twice that through rounding alone; a Δ above it is a real dependence.
+  // (Δ > 0 would not do: a change made only of rounding would pass it.)
+  const double noise_floor = 2.0 * tol.at(largest_logit);
+
+  std::size_t label_width = columns("token → replacement");
+  for (const Perturbation& run : runs) label_width = std::max(label_width, columns(run.label));
+  report.print("  j  {}  {}", pad_right("token → replacement", label_width), pad_left("Δ_j", 8));
+  double smallest = INFINITY;
+  nlohmann::json flow = nlohmann::json::array();
+  for (std::size_t j = 0; j < T; ++j) {
+    const Perturbation& run = runs[j];
+    if (!(run.delta >= smallest)) smallest = run.delta;
+    report.print("{:>3}  {}  {}", j, pad_right(run.label, label_width),
+                 pad_left(lab::number(run.delta), 8));
+    flow.push_back({{"position", j},
+                    {"token", tokens[j]},
+                    {"replacement", run.replacement},
+                    {"max_abs_delta_last_row", run.delta}});
+  }
+  report.print("noise floor 2·(atol + rtol·max|logit|) = {:.1e}: a smaller Δ could be rounding alone",
+               noise_floor);
+  report.check("the last output depends on every input position", smallest > noise_floor,
+               fmt::format("smallest Δ_j {} > noise floor {:.1e}", lab::number(smallest), noise_floor));
+  report.print("(the other direction, an earlier output never seeing a later input, is lab 03)");
+
+  nlohmann::json& r = report.results();
+  r["information_flow"] = flow;
+  r["information_flow_noise_floor"] = noise_floor;
+}
+
+void print_next_token(lab::Report& report, const Vocabulary& vocab,
+                      const std::vector<TokenId>& tokens, const Matrix& logits, const Tolerance& tol) {
+  report.section("Next-token guesses");
+  const std::size_t last = tokens.size() - 1;
+  const std::vector<double> z = logits_row(logits, last);
+  const std::size_t V = z.size();
+  report.print("after \"{}\": softmax of logits row {}, computed here in double with the row max",
+               vocab.word(tokens[last]), last);
+  report.print("subtracted (the model itself stops at logits)");
+
+  const double max_logit = *std::max_element(z.begin(), z.end());
+  std::vector<double> p(V);
+  double total = 0.0;
+  for (std::size_t k = 0; k < V; ++k) total += p[k] = std::exp(z[k] - max_logit);
+  for (double& x : p) x /= total;
+  double entropy = 0.0;
+  for (const double x : p) {
+    if (x > 0.0) entropy -= x * std::log(x);
+  }
+  const double uniform = 1.0 / static_cast<double>(V);
+
+  // Highest logit first; equal logits by id, so the order is defined even for an exact tie.
+  std::vector<std::size_t> order(V);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return z[a] > z[b]; });
+  constexpr std::size_t kTop = 5;
+  const std::size_t shown = std::min(kTop, V);
+
+  report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", "rank", "id", pad_right("token", 6), "logit",
+               "probability", pad_left("× uniform", 9));
+  nlohmann::json top = nlohmann::json::array();
+  for (std::size_t r = 0; r < shown; ++r) {
+    const std::size_t k = order[r];
+    const TokenId id = static_cast<TokenId>(k);
+    report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", r + 1, k, pad_right(vocab.word(id), 6),
+                 lab::number(z[k]), lab::number(p[k]), lab::number(p[k] / uniform, 3));
+    top.push_back({{"rank", r + 1}, {"id", k}, {"token", vocab.word(id)}, {"logit", z[k]},
+                   {"probability", p[k]}});
+  }
+  const TokenId works = vocab.id("works");
+  const std::size_t w = static_cast<std::size_t>(works);
+  if (vocab.decode(tokens) == minimodel::kCanonicalText) {
+    report.print("p(works) = {} for the grammatical answer: the untrained model does not favour it",
+                 lab::number(p[w]));
+  } else {
+    report.print("p(works) = {}", lab::number(p[w]));
+  }
+  report.print("uniform 1/{} = {}; the untrained model's guesses are all close to it", V,
+               lab::number(uniform));
+  report.print("entropy {} nats vs log({}) = {} for the uniform distribution ({}%)",
+               lab::number(entropy), V, lab::number(std::log(static_cast<double>(V))),
+               lab::number(100.0 * entropy / std::log(static_cast<double>(V)), 3));
+
+  // The printed order must be the same on every machine. Each logit is within tol.at(z) of
+  // the machine-independent exact value (section 5), so a gap wider than the two neighbours'
+  // tolerances cannot be reordered by rounding. Ranks 1..5 and the boundary 5|6 are checked.
+  double smallest_margin = INFINITY, smallest_gap = INFINITY, needed = 0.0;
+  for (std::size_t r = 0; r + 1 < std::min(shown + 1, V); ++r) {
+    const double a = z[order[r]], b = z[order[r + 1]];
+    const double gap = a - b, allowed = tol.at(a) + tol.at(b);
+    if (!(gap - allowed >= smallest_margin)) {
+      smallest_margin = gap - allowed;
+      smallest_gap = gap;
+      needed = allowed;
+    }
+  }
+  report.check("the top-5 order is wider than fp32 noise", smallest_margin > 0.0,
+               fmt::format("smallest gap between neighbouring ranks (1..6) {} > {:.1e}",
+                           lab::number(smallest_gap), needed));
+
+  nlohmann::json& r = report.results();
+  r["next_token"] = {{"position", last},   {"top", top},
+                     {"uniform", uniform}, {"entropy_nats", entropy},
+                     {"log_vocab", std::log(static_cast<double>(V))},
+                     {"p_works", p[w]},    {"smallest_rank_gap", smallest_gap}};
+}
+
+int run_lab(const LabOptions& options) {
+  // Everything that can fail on the user's input fails here, before any output.
+  MiniGPT model(MiniGPTConfig(), options.common.seed);
+  const Vocabulary& vocab = Vocabulary::builtin();
+  const std::vector<TokenId> tokens = vocab.encode(options.text);  // InputError names a bad word
+  model.validate_tokens(tokens);  // InputError when longer than the context
+  if (!options.load_weights.empty()) minimodel::load_safetensors_into(model, options.load_weights);
+  if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
+
+  const std::size_t T = tokens.size();
+  const Tolerance tol = tolerance_for(model.config());
+
+  minimodel::TraceRecorder recorder;  // shapes and formulas only, no values
+  const Matrix logits = model.forward(tokens, {.tracer = &recorder});
+  const ref::Result reference =
+      ref::forward(model.config(), model.parameters(), tokens, {.keep_steps = true});
+
+  lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md"},
+                     options.common);
+  print_configuration(report, model, options);
+  print_tokens(report, vocab, tokens, model.config());
+  print_shape_trace(report, model, recorder, reference, T);
+  print_logits(report, logits, model.config(), T);
+  print_reference(report, model, vocab, logits, reference, tol);
+  print_information_flow(report, model, vocab, tokens, logits, tol);
+  print_next_token(report, vocab, tokens, logits, tol);
+  return report.finish();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Lab 01 · Assemble Mini-GPT"};
-  lab::CommonOptions options;
-  lab::add_common_options(app, options);
-  return lab::run(app, argc, argv, [&] {
-    lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md"}, options);
-    return report.finish();
-  });
+  CLI::App app{
+      "Lab 01 · Assemble Mini-GPT: the locked model on \"<bos> I work , you work , he\", with\n"
+      "the shape of every operation, the check against the double-precision reference, and the\n"
+      "next-token guesses. Chapter: labs/01-assemble-mini-gpt/README.md"};
+  LabOptions options;
+  lab::add_common_options(app, options.common);
+  app.add_option("--text", options.text,
+                 "the sequence to run: words of the vocabulary separated by spaces, at most "
+                 "context_len (32) of them")
+      ->capture_default_str();
+  app.add_option("--save-weights", options.save_weights,
+                 "write the weights used to this safetensors file");
+  app.add_option("--load-weights", options.load_weights,
+                 "read the weights from this safetensors file instead of the seeded initialisation");
+  return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

@@ -7,9 +7,13 @@
 //   scores  = q_h·k_hᵀ / √d_head              (T, T) per head
 //   masked  = scores with j > i set to -inf   (the future; the diagonal is never masked)
 //   weights = softmax over j, max subtracted  rows sum to 1, masked entries are exactly 0
+//             (computed in blocks of rows: a block of queries meets only the keys at or
+//             before its last row, so the masked triangle is neither multiplied nor
+//             exponentiated, apart from the small triangle inside each diagonal block)
 //   heads   = concat_h(weights_h · v_h)       (T, d)
 //   out     = heads·W_o                       (T, d) · (d, d) -> (T, d)
 #include <string>
+#include <vector>
 
 #include "minimodel/config.hpp"
 #include "minimodel/forward_options.hpp"
@@ -25,7 +29,18 @@ class CausalSelfAttention {
   CausalSelfAttention(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config,
                       const RotaryTable& rope);
 
+  // The working memory of one forward, owned by the caller so that repeated forwards of the
+  // same length allocate nothing.
+  struct Buffers {
+    Matrix q, k, v;              // (T, d_model); q and k rotated in place
+    Matrix heads;                // (T, d_model): head h writes columns [h·d_head, (h+1)·d_head)
+    std::vector<float> weights;  // one block of rows of one head's scores, then its weights
+    std::vector<float> traced;   // (H, T, T), only when a tracer asks for values
+  };
+
   // (T, d_model) -> (T, d_model). Resizes out when needed.
+  void forward(const Matrix& x, Matrix& out, Buffers& buffers, const ForwardOptions& options) const;
+  // The same, with buffers of its own (allocates; for labs and tests).
   void forward(const Matrix& x, Matrix& out, const ForwardOptions& options) const;
 
   const std::string& name() const { return name_; }

@@ -30,6 +30,11 @@ void add(const Matrix& a, const Matrix& b, Matrix& y) {
 }  // namespace
 
 void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions& options) const {
+  Buffers buffers;
+  forward(x, y, buffers, options);
+}
+
+void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const ForwardOptions& options) const {
   Tracer* tracer = options.tracer;
   const std::size_t T = x.shape(0), d = x.shape(1);
   if (d != d_model_ || T == 0 || options.position_offset + T > context_len_) {
@@ -38,11 +43,13 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions&
         "1 <= T and position_offset + T <= context_len = {}",
         name_, T, d, options.position_offset, d_model_, context_len_));
   }
-  Matrix normed, branch, z;
+  Matrix& normed = b.normed;
+  Matrix& branch = b.branch;
+  Matrix& z = b.z;
 
   // z = x + MHA(LN1(x))
   ln1_.forward(x, normed, tracer);
-  attn_.forward(normed, branch, options);
+  attn_.forward(normed, branch, b.attn, options);
   add(x, branch, z);
   report(tracer, [&] {
     return TraceEvent{name_ + ".resid1", {{T, d}, {T, d}}, "+", {T, d}, "z = x + attn(ln1(x))",
@@ -51,7 +58,7 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions&
 
   // y = z + FFN(LN2(z))
   ln2_.forward(z, normed, tracer);
-  ffn_.forward(normed, branch, tracer);
+  ffn_.forward(normed, branch, b.ffn, tracer);
   add(z, branch, y);
   report(tracer, [&] {
     return TraceEvent{name_ + ".resid2", {{T, d}, {T, d}}, "+", {T, d}, "y = z + ffn(ln2(z))",

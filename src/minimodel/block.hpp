@@ -21,8 +21,20 @@ class TransformerBlock {
   TransformerBlock(ParameterRegistry& registry, std::size_t index, const MiniGPTConfig& config,
                    const RotaryTable& rope);
 
+  // The working memory of one block's forward; blocks run one after another, so one set of
+  // buffers serves them all.
+  struct Buffers {
+    Matrix normed;  // LN1(x), then LN2(z)
+    Matrix branch;  // MHA(LN1(x)), then FFN(LN2(z))
+    Matrix z;       // x + MHA(LN1(x))
+    CausalSelfAttention::Buffers attn;
+    FeedForward::Buffers ffn;
+  };
+
   // (T, d_model) -> (T, d_model). Resizes y when needed; y must not alias x.
   // Checks x's shape and length first (InputError).
+  void forward(const Matrix& x, Matrix& y, Buffers& buffers, const ForwardOptions& options = {}) const;
+  // The same, with buffers of its own (allocates; for labs and tests).
   void forward(const Matrix& x, Matrix& y, const ForwardOptions& options = {}) const;
 
   const std::string& name() const { return name_; }

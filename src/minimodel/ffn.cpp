@@ -28,9 +28,14 @@ FeedForward::FeedForward(ParameterRegistry& registry, std::string name, const Mi
       b_2_(registry.add(name_ + ".b_2", {config.d_model()}, InitRule::zeros())) {}
 
 void FeedForward::forward(const Matrix& x, Matrix& out, Tracer* tracer) const {
+  Buffers buffers;
+  forward(x, out, buffers, tracer);
+}
+
+void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer* tracer) const {
   const std::size_t T = x.shape(0), d = x.shape(1), f = W_1_.value.shape(1);
 
-  Matrix hidden;  // (T, d_ff)
+  Matrix& hidden = buffers.hidden;  // (T, d_ff)
   linear(x, W_1_, b_1_, hidden);
   report(tracer, [&] {
     return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, "x·W_1 + b_1",

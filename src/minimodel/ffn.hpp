@@ -15,7 +15,13 @@ class FeedForward {
   // `.W_2` (d_ff, d_model) ~ N(0, 1/d_ff), `.b_2` (d_model,) = 0.
   FeedForward(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config);
 
+  struct Buffers {
+    Matrix hidden;  // (T, d_ff): the pre-activation, then GELU of it, in place
+  };
+
   // (T, d_model) -> (T, d_model). Resizes out when needed.
+  void forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer* tracer = nullptr) const;
+  // The same, with buffers of its own (allocates; for labs and tests).
   void forward(const Matrix& x, Matrix& out, Tracer* tracer = nullptr) const;
 
   const std::string& name() const { return name_; }

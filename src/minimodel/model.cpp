@@ -42,17 +42,23 @@ void MiniGPT::validate_tokens(std::span<const TokenId> tokens, std::size_t posit
   }
 }
 
-Matrix MiniGPT::forward(std::span<const TokenId> tokens, const ForwardOptions& options) const {
+const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace& ws,
+                              const ForwardOptions& options) const {
   validate_tokens(tokens, options.position_offset);
-  Matrix h, next, logits;
-  embedding_->forward(tokens, h, options.tracer);   // (T,) -> (T, d)
-  for (const TransformerBlock& block : blocks_) {   // (T, d) -> (T, d), L times
-    block.forward(h, next, options);
-    std::swap(h, next);
+  embedding_->forward(tokens, ws.h, options.tracer);      // (T,) -> (T, d)
+  for (const TransformerBlock& block : blocks_) {         // (T, d) -> (T, d), L times
+    block.forward(ws.h, ws.next, ws.block, options);
+    std::swap(ws.h, ws.next);                             // swaps buffers, copies nothing
   }
-  ln_final_->forward(h, next, options.tracer);      // (T, d) -> (T, d)
-  lm_head_->forward(next, logits, options.tracer);  // (T, d) -> (T, V)
-  return logits;
+  ln_final_->forward(ws.h, ws.next, options.tracer);      // (T, d) -> (T, d)
+  lm_head_->forward(ws.next, ws.logits, options.tracer);  // (T, d) -> (T, V)
+  return ws.logits;
+}
+
+Matrix MiniGPT::forward(std::span<const TokenId> tokens, const ForwardOptions& options) const {
+  ForwardWorkspace workspace;
+  forward(tokens, workspace, options);
+  return std::move(workspace.logits);
 }
 
 std::vector<const Parameter*> MiniGPT::tensors_read_by_forward() const {

@@ -21,6 +21,14 @@
 
 namespace minimodel {
 
+// Every buffer a forward needs. Keep one and pass it to MiniGPT::forward to run forwards
+// without allocating: after the first call of a given length, none of them grows.
+struct ForwardWorkspace {
+  Matrix h, next;                  // the residual stream, (T, d_model), and the next one
+  Matrix logits;                   // (T, vocab_size)
+  TransformerBlock::Buffers block; // shared by the blocks, which run one after another
+};
+
 class MiniGPT {
  public:
   static constexpr std::uint64_t kDefaultSeed = 42;
@@ -37,6 +45,10 @@ class MiniGPT {
   MiniGPT& operator=(const MiniGPT&) = delete;
 
   // (T,) token ids -> (T, vocab_size) logits. Validates the input first (InputError).
+  // Returns workspace.logits; allocates nothing once the workspace has seen this length.
+  const Matrix& forward(std::span<const TokenId> tokens, ForwardWorkspace& workspace,
+                        const ForwardOptions& options = {}) const;
+  // The same with a workspace of its own: simpler, and allocates on every call.
   Matrix forward(std::span<const TokenId> tokens, const ForwardOptions& options = {}) const;
 
   // Throws InputError unless 1 <= T <= context_len - position_offset and 0 <= id < vocab_size.

@@ -1,0 +1,35 @@
+// The FLOP count the benchmarks divide by.
+#include <catch2/catch.hpp>
+
+#include "minimodel/flops.hpp"
+
+using namespace minimodel;
+
+TEST_CASE("forward FLOPs of the locked model at T = 8, by hand", "[flops]") {
+  // Per layer, d = 64, d_ff = 256, H = 4, d_head = 16, T = 8:
+  //   projections 4 · 2·8·64·64          = 262,144
+  //   attention   2 · 2·16·(8·9/2)·4     =   9,216   (36 causal pairs per head, two products)
+  //   FFN         2 · 2·8·64·256         = 524,288
+  // two layers: 1,591,296; head 2·8·64·64 = 65,536; total 1,656,832.
+  const ForwardFlops f = forward_flops(MiniGPTConfig(), 8);
+  CHECK(f.projections == 2 * 262144.0);
+  CHECK(f.attention == 2 * 9216.0);
+  CHECK(f.ffn == 2 * 524288.0);
+  CHECK(f.lm_head == 65536.0);
+  CHECK(f.total() == 1656832.0);
+}
+
+TEST_CASE("forward FLOPs of the GPT-2-small shape at T = 1024, by hand", "[flops]") {
+  const MiniGPTConfig gpt2({.d_model = 768, .n_heads = 12, .n_layers = 12, .d_ff = 3072,
+                            .vocab_size = 50257, .context_len = 1024});
+  const ForwardFlops f = forward_flops(gpt2, 1024);
+  // 12 layers of: projections 4·2·1024·768² = 4,831,838,208;
+  //               attention 2·2·64·(1024·1025/2)·12 = 1,612,185,600;
+  //               FFN 2·2·1024·768·3072 = 9,663,676,416;
+  // head 2·1024·768·50257 = 79,047,426,048.
+  CHECK(f.projections == 12 * 4831838208.0);
+  CHECK(f.attention == 12 * 1612185600.0);
+  CHECK(f.ffn == 12 * 9663676416.0);
+  CHECK(f.lm_head == 79047426048.0);
+  CHECK(f.total() == 272339828736.0);
+}

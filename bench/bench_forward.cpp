@@ -1,0 +1,169 @@
+// Forward benchmarks with their roofline: for each (config, T, OpenBLAS threads), the forward
+// and a plain sgemm of the model's largest products, measured in the same run. The summary at
+// the end divides the forward's GFLOP/s by the best sgemm GFLOP/s of the same shapes.
+#include <benchmark/benchmark.h>
+#include <cblas.h>  // OpenBLAS: cblas_sgemm and openblas_set_num_threads
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "minimodel/flops.hpp"
+#include "minimodel/model.hpp"
+#include "shapes.hpp"
+
+namespace {
+
+using minimodel::MiniGPT;
+using minimodel::MiniGPTConfig;
+
+enum class Which { locked, gpt2_small };
+
+const MiniGPT& model(Which which) {
+  // Built once, on first use: the GPT-2-small shape takes a few seconds to initialise.
+  static std::map<Which, std::unique_ptr<MiniGPT>> models;
+  auto& m = models[which];
+  if (!m) m = std::make_unique<MiniGPT>(which == Which::locked ? bench::locked() : bench::gpt2_small());
+  return *m;
+}
+
+const char* label(Which which) { return which == Which::locked ? "locked" : "gpt2_small"; }
+
+void set_threads(benchmark::State& state) {
+  openblas_set_num_threads(static_cast<int>(state.range(1)));
+}
+
+void forward(benchmark::State& state, Which which) {
+  set_threads(state);
+  const MiniGPT& m = model(which);
+  const std::size_t T = static_cast<std::size_t>(state.range(0));
+  std::vector<minimodel::TokenId> tokens(T);
+  for (std::size_t t = 0; t < T; ++t) tokens[t] = static_cast<int>((7 * t + 3) % m.config().vocab_size());
+  minimodel::ForwardWorkspace workspace;
+  m.forward(tokens, workspace);  // the first call of this length sizes the buffers
+  for (auto _ : state) {
+    const minimodel::Matrix& logits = m.forward(tokens, workspace);
+    benchmark::DoNotOptimize(logits.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = minimodel::forward_flops(m.config(), T).total();
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(T), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// c (M, N) = a (M, K) · op(b), op(b) = bᵀ with b (N, K) when transpose, else b (K, N): the
+// layouts of the model's products (x·W for the FFN, h·Eᵀ for the head).
+void sgemm(benchmark::State& state, std::size_t K, std::size_t N, bool transpose) {
+  set_threads(state);
+  const std::size_t M = static_cast<std::size_t>(state.range(0));
+  std::vector<float> a(M * K, 0.01f), b(K * N, 0.02f), c(M * N);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+                static_cast<int>(N), static_cast<int>(K), 1.0f, a.data(), static_cast<int>(K), b.data(),
+                static_cast<int>(transpose ? K : N), 0.0f, c.data(), static_cast<int>(N));
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(M) * double(K) * double(N) * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Keeps the median GFLOP/s of every benchmark, for the summary.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type == Run::RT_Aggregate) {
+        auto it = run.counters.find("GFLOP/s");
+        if (it == run.counters.end()) continue;
+        stats_[run.run_name.str()][run.aggregate_name] = {double(it->second), run.GetAdjustedRealTime(),
+                                                          run.time_unit};
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  struct Stat {
+    double gflops, time;
+    benchmark::TimeUnit unit;
+  };
+  std::map<std::string, std::map<std::string, Stat>> stats_;
+};
+
+void register_all() {
+  using benchmark::RegisterBenchmark;
+  const std::vector<std::int64_t> threads = {1, 2};
+  for (const auto& [which, lengths, unit, reps] :
+       {std::tuple{Which::locked, std::vector<std::int64_t>{8, 32}, benchmark::kMicrosecond, 10},
+        std::tuple{Which::gpt2_small, std::vector<std::int64_t>{128, 1024}, benchmark::kMillisecond, 3}}) {
+    const MiniGPTConfig config = which == Which::locked ? bench::locked() : bench::gpt2_small();
+    const std::size_t d = config.d_model(), f = config.d_ff(), V = config.vocab_size();
+    const Which w = which;
+    RegisterBenchmark((std::string("forward/") + label(which)).c_str(), [w](benchmark::State& s) { forward(s, w); })
+        ->ArgsProduct({lengths, threads})->ArgNames({"T", "threads"})->UseRealTime()->Unit(unit)
+        ->Repetitions(reps)->ReportAggregatesOnly(true);
+    RegisterBenchmark((std::string("sgemm_ffn/") + label(which)).c_str(),
+                      [d, f](benchmark::State& s) { sgemm(s, d, f, false); })
+        ->ArgsProduct({lengths, threads})->ArgNames({"T", "threads"})->UseRealTime()->Unit(unit)
+        ->Repetitions(reps)->ReportAggregatesOnly(true);
+    RegisterBenchmark((std::string("sgemm_head/") + label(which)).c_str(),
+                      [d, V](benchmark::State& s) { sgemm(s, d, V, true); })
+        ->ArgsProduct({lengths, threads})->ArgNames({"T", "threads"})->UseRealTime()->Unit(unit)
+        ->Repetitions(reps)->ReportAggregatesOnly(true);
+  }
+}
+
+const char* unit_name(benchmark::TimeUnit u) {
+  switch (u) {
+    case benchmark::kNanosecond: return "ns";
+    case benchmark::kMicrosecond: return "us";
+    case benchmark::kMillisecond: return "ms";
+    case benchmark::kSecond: return "s";
+  }
+  return "?";
+}
+
+void print_summary(const SummaryReporter& r) {
+  std::printf("\nSummary (medians; spread = stddev / median over the repetitions)\n");
+  std::printf("%-12s %6s %8s %14s %8s %12s %10s %16s %8s\n", "config", "T", "threads", "time/forward",
+              "spread", "tokens/s", "GFLOP/s", "sgemm GFLOP/s", "ratio");
+  for (const char* which : {"locked", "gpt2_small"}) {
+    for (const auto& [name, aggregates] : r.stats_) {
+      if (name.rfind(std::string("forward/") + which + "/", 0) != 0) continue;
+      const std::string suffix = name.substr(name.find('/', 8));  // "/T:8/threads:1/..."
+      const auto median = aggregates.find("median"), stddev = aggregates.find("stddev");
+      if (median == aggregates.end()) continue;
+      double roofline = 0;
+      for (const char* gemm : {"sgemm_ffn/", "sgemm_head/"}) {
+        const auto it = r.stats_.find(std::string(gemm) + which + suffix);
+        if (it != r.stats_.end() && it->second.count("median")) {
+          roofline = std::max(roofline, it->second.at("median").gflops);
+        }
+      }
+      const double t = median->second.time;
+      const double spread = stddev != aggregates.end() ? stddev->second.time / t : 0.0;
+      unsigned T = 0, threads = 0;
+      std::sscanf(suffix.c_str(), "/T:%u/threads:%u", &T, &threads);
+      const double seconds = t * (median->second.unit == benchmark::kMillisecond ? 1e-3 : 1e-6);
+      std::printf("%-12s %6u %8u %11.3f %-2s %7.1f%% %12.0f %10.2f %16.2f %7.1f%%\n", which, T, threads, t,
+                  unit_name(median->second.unit), 100 * spread, T / seconds, median->second.gflops, roofline,
+                  100 * median->second.gflops / roofline);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all();
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  print_summary(reporter);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -28,4 +28,10 @@ class WeightsError : public Error {
   using Error::Error;
 };
 
+// A value that is not finite appeared in a forward (see FiniteGuard).
+class NumericalError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace minimodel

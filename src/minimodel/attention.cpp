@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "minimodel/gelu.hpp"  // detail::exp_vectorizable
 #include "minimodel/matmul.hpp"
 
 namespace minimodel {
@@ -13,11 +14,11 @@ void softmax_rows(float* values, std::size_t rows, std::size_t n) {
     float* row = values + r * n;
     float max = row[0];
     for (std::size_t j = 1; j < n; ++j) max = std::max(max, row[j]);
+    // Separate loops: the exponentials vectorise (exp(−∞) = 0 exactly), the float sum is kept
+    // in order so that it does not depend on the vector width.
+    for (std::size_t j = 0; j < n; ++j) row[j] = detail::exp_vectorizable(row[j] - max);
     float sum = 0.0f;
-    for (std::size_t j = 0; j < n; ++j) {
-      row[j] = std::exp(row[j] - max);  // exp(-inf) = 0 exactly
-      sum += row[j];
-    }
+    for (std::size_t j = 0; j < n; ++j) sum += row[j];
     const float inv_sum = 1.0f / sum;
     for (std::size_t j = 0; j < n; ++j) row[j] *= inv_sum;
   }

@@ -16,10 +16,12 @@ namespace detail {
 // e^x in float, written out so that a loop of them vectorises (a call to expf per element
 // does not, and the FFN evaluates T·d_ff of them). x = n·ln2 + r with |r| <= ln2/2, e^r by
 // its Taylor series to r⁷ (truncation error < 6e-9 relative), times 2^n built from its bits.
-// Accurate to about 1 ulp for x in [-87, 88]; x below is clamped to -87 (e^x ~ 1e-38).
+// Accurate to about 1 ulp for x in [-87, 88]; exactly 0 below −87 (where e^x < 1.7e-38 would
+// be subnormal) and so for −∞, which the softmax relies on; x above 88 is clamped.
 inline float exp_vectorizable(float x) {
   // Clamped so that the float-to-int conversion below is always defined; written so that a
   // NaN becomes -87 here (a NaN argument still gives NaN where GELU multiplies by x).
+  const bool underflow = x < -87.0f;
   x = x > -87.0f ? x : -87.0f;
   x = x < 88.0f ? x : 88.0f;
   constexpr float log2e = 1.44269504088896341f;
@@ -32,7 +34,7 @@ inline float exp_vectorizable(float x) {
   const float p =
       1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
   const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
-  return p * std::bit_cast<float>(exponent);
+  return underflow ? 0.0f : p * std::bit_cast<float>(exponent);
 }
 
 // erfc(a) for a >= 0, by the Chebyshev-fitted formula of Numerical Recipes (Press et al.,

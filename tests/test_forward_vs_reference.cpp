@@ -242,9 +242,21 @@ TEST_CASE("model matches the reference on random sequences and other configs",
          config_of(8, 4, 2, 16, 10, 8), 3},
         {"one head: d_model 16, 1 head, 1 layer, d_ff 48, vocab 5, context 12",
          config_of(16, 1, 1, 48, 5, 12), 99},
+        // The counting variant of theory/04 (RMSNorm with gain only, no FFN biases), run too,
+        // with gains and weights that are not the defaults so RMSNorm's gain matters.
+        {"RMSNorm, no biases, vocab 512",
+         MiniGPTConfig({.vocab_size = 512, .norm = NormKind::rms_norm, .ffn_biases = false}), 5},
+        {"RMSNorm with biases", MiniGPTConfig({.norm = NormKind::rms_norm}), 6},
+        {"LayerNorm without biases", MiniGPTConfig({.ffn_biases = false}), 8},
     };
     for (const Case& c : cases) {
-      const MiniGPT model(c.config, c.seed);
+      MiniGPT model(c.config, c.seed);
+      // Gains away from 1, so a norm that ignored gamma would be caught.
+      for (Parameter& p : model.parameters()) {
+        if (p.name.ends_with(".gamma")) {
+          for (std::size_t i = 0; i < p.numel(); ++i) p.data()[i] = 0.5f + 0.01f * static_cast<float>(i % 50);
+        }
+      }
       for (std::size_t T : {std::size_t{1}, std::size_t{3}, c.config.context_len()}) {
         INFO(c.what << ", T = " << T);
         const std::vector<TokenId> tokens = random_tokens(2000 + T, T, c.config.vocab_size());

@@ -74,6 +74,30 @@ TEST_CASE("counted tensors equal the closed form for a sweep of configs", "[mode
   }
 }
 
+TEST_CASE("the counting variants: RMSNorm with gain only, no FFN biases", "[model][registry]") {
+  // theory/04: vocab 512, RMSNorm (gain only), no biases anywhere:
+  // 512·64 + 2·(4·64² + 2·64·256 + 2·64) + 64 = 32,768 + 2·49,280 + 64 = 131,392.
+  const MiniGPT variant(MiniGPTConfig({.vocab_size = 512, .norm = NormKind::rms_norm, .ffn_biases = false}));
+  CHECK(variant.parameter_count() == 131392);
+  CHECK(closed_form_parameter_count(variant.config()) == 131392);
+  CHECK(variant.unique_storage_count() == 131392);
+  CHECK(variant.parameters().find("block_0.ln1.beta") == nullptr);
+  CHECK(variant.parameters().find("block_1.ffn.b_2") == nullptr);
+  CHECK(variant.parameters().find("ln_final.gamma") != nullptr);
+  for (const NormKind norm : {NormKind::layer_norm, NormKind::rms_norm}) {
+    for (const bool biases : {true, false}) {
+      for (std::int64_t d_ff : {1, 40}) {
+        const MiniGPTConfig c({.d_model = 8, .n_heads = 2, .n_layers = 3, .d_ff = d_ff, .vocab_size = 11,
+                               .norm = norm, .ffn_biases = biases});
+        INFO(c.describe());
+        const MiniGPT model(c);
+        CHECK(model.parameter_count() == closed_form_parameter_count(c));
+        CHECK(model.unique_storage_count() == model.parameter_count());
+      }
+    }
+  }
+}
+
 TEST_CASE("the LM head shares the embedding's storage", "[model][tied]") {
   MiniGPT model;
   // The same object and the same bytes: a copied head would have its own data pointer.

@@ -11,9 +11,9 @@ TransformerBlock::TransformerBlock(ParameterRegistry& registry, std::size_t inde
     : name_(fmt::format("block_{}", index)),
       d_model_(config.d_model()),
       context_len_(config.context_len()),
-      ln1_(registry, name_ + ".ln1", config.d_model(), config.ln_eps()),
+      ln1_(registry, name_ + ".ln1", config.d_model(), config.ln_eps(), config.norm()),
       attn_(registry, name_ + ".attn", config, rope),
-      ln2_(registry, name_ + ".ln2", config.d_model(), config.ln_eps()),
+      ln2_(registry, name_ + ".ln2", config.d_model(), config.ln_eps(), config.norm()),
       ffn_(registry, name_ + ".ffn", config) {}
 
 namespace {

@@ -17,6 +17,16 @@ GeluForm gelu_form_from_string(std::string_view text) {
   throw ConfigError(fmt::format("gelu = '{}' is not a GELU form: use 'exact' (x·Φ(x)) or 'tanh'", text));
 }
 
+std::string_view to_string(NormKind kind) {
+  return kind == NormKind::layer_norm ? "layernorm" : "rmsnorm";
+}
+
+NormKind norm_kind_from_string(std::string_view text) {
+  if (text == "layernorm") return NormKind::layer_norm;
+  if (text == "rmsnorm") return NormKind::rms_norm;
+  throw ConfigError(fmt::format("norm = '{}' is not a normalisation: use 'layernorm' or 'rmsnorm'", text));
+}
+
 namespace {
 
 // Sizes above this are a typo, not a model: a d_model of 2^31 would try to allocate
@@ -74,9 +84,11 @@ MiniGPTConfig::MiniGPTConfig(const ConfigValues& values) : v_(values) {
 std::string MiniGPTConfig::describe() const {
   return fmt::format(
       "d_model={} n_heads={} (d_head={}) n_layers={} d_ff={} vocab_size={} context_len={} "
-      "ln_eps={:g} rope_base={:g} gelu={}",
+      "ln_eps={:g} rope_base={:g} gelu={}{}{}",
       d_model(), n_heads(), d_head(), n_layers(), d_ff(), vocab_size(), context_len(), ln_eps(),
-      rope_base(), to_string(gelu()));
+      rope_base(), to_string(gelu()),
+      // The SPEC's choices are not spelled out, so the locked model's line stays as it was.
+      norm() == NormKind::layer_norm ? "" : " norm=rmsnorm", ffn_biases() ? "" : " ffn_biases=no");
 }
 
 bool operator==(const MiniGPTConfig& a, const MiniGPTConfig& b) {
@@ -84,7 +96,8 @@ bool operator==(const MiniGPTConfig& a, const MiniGPTConfig& b) {
   const ConfigValues& y = b.v_;
   return x.d_model == y.d_model && x.n_heads == y.n_heads && x.n_layers == y.n_layers &&
          x.d_ff == y.d_ff && x.vocab_size == y.vocab_size && x.context_len == y.context_len &&
-         x.ln_eps == y.ln_eps && x.rope_base == y.rope_base && x.gelu == y.gelu;
+         x.ln_eps == y.ln_eps && x.rope_base == y.rope_base && x.gelu == y.gelu &&
+         x.norm == y.norm && x.ffn_biases == y.ffn_biases;
 }
 
 }  // namespace minimodel

@@ -14,6 +14,14 @@ enum class GeluForm { exact, tanh };
 std::string_view to_string(GeluForm form);
 GeluForm gelu_form_from_string(std::string_view text);  // "exact" | "tanh", else ConfigError
 
+// Which normalisation the blocks and the final norm use. The SPEC's model uses LayerNorm
+// (gamma and beta); RMSNorm (gain only, no mean subtraction) is the variant the course
+// compares it with, kept so that its parameters can be counted from real tensors.
+enum class NormKind { layer_norm, rms_norm };
+
+std::string_view to_string(NormKind kind);                // "layernorm" | "rmsnorm"
+NormKind norm_kind_from_string(std::string_view text);    // else ConfigError
+
 // The raw values, before validation. Sizes are signed so that a negative number typed on a
 // command line is reported as negative instead of wrapping to a huge unsigned value.
 struct ConfigValues {
@@ -26,6 +34,8 @@ struct ConfigValues {
   double ln_eps = 1e-5;        // inside the square root of LayerNorm
   double rope_base = 10000.0;  // theta_i = rope_base^(-2i/d_head)
   GeluForm gelu = GeluForm::exact;
+  NormKind norm = NormKind::layer_norm;
+  bool ffn_biases = true;      // b_1 and b_2 (attention has no biases in any variant)
 };
 
 class MiniGPTConfig {
@@ -45,6 +55,8 @@ class MiniGPTConfig {
   double ln_eps() const { return v_.ln_eps; }
   double rope_base() const { return v_.rope_base; }
   GeluForm gelu() const { return v_.gelu; }
+  NormKind norm() const { return v_.norm; }
+  bool ffn_biases() const { return v_.ffn_biases; }
 
   const ConfigValues& values() const { return v_; }
 

@@ -22,10 +22,10 @@ FeedForward::FeedForward(ParameterRegistry& registry, std::string name, const Mi
       gelu_(config.gelu()),
       W_1_(registry.add(name_ + ".W_1", {config.d_model(), config.d_ff()},
                         InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_model()))))),
-      b_1_(registry.add(name_ + ".b_1", {config.d_ff()}, InitRule::zeros())),
+      b_1_(config.ffn_biases() ? &registry.add(name_ + ".b_1", {config.d_ff()}, InitRule::zeros()) : nullptr),
       W_2_(registry.add(name_ + ".W_2", {config.d_ff(), config.d_model()},
                         InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_ff()))))),
-      b_2_(registry.add(name_ + ".b_2", {config.d_model()}, InitRule::zeros())) {}
+      b_2_(config.ffn_biases() ? &registry.add(name_ + ".b_2", {config.d_model()}, InitRule::zeros()) : nullptr) {}
 
 void FeedForward::forward(const Matrix& x, Matrix& out, Tracer* tracer) const {
   Buffers buffers;
@@ -36,9 +36,13 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
   const std::size_t T = x.shape(0), d = x.shape(1), f = W_1_.value.shape(1);
 
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
-  linear(x, W_1_, b_1_, hidden);
+  if (b_1_ != nullptr) {
+    linear(x, W_1_, *b_1_, hidden);
+  } else {
+    linear(x, W_1_, hidden);
+  }
   report(tracer, [&] {
-    return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, "x·W_1 + b_1",
+    return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, b_1_ ? "x·W_1 + b_1" : "x·W_1",
                       values_for(tracer, hidden.data(), hidden.size())};
   });
 
@@ -50,9 +54,13 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
                       values_for(tracer, hidden.data(), hidden.size())};
   });
 
-  linear(hidden, W_2_, b_2_, out);
+  if (b_2_ != nullptr) {
+    linear(hidden, W_2_, *b_2_, out);
+  } else {
+    linear(hidden, W_2_, out);
+  }
   report(tracer, [&] {
-    return TraceEvent{name_ + ".out", {{T, f}, {f, d}}, "·", {T, d}, "gelu·W_2 + b_2",
+    return TraceEvent{name_ + ".out", {{T, f}, {f, d}}, "·", {T, d}, b_2_ ? "gelu·W_2 + b_2" : "gelu·W_2",
                       values_for(tracer, out.data(), out.size())};
   });
 }

@@ -12,7 +12,8 @@ namespace minimodel {
 class FeedForward {
  public:
   // Registers `<name>.W_1` (d_model, d_ff) ~ N(0, 1/d_model), `.b_1` (d_ff,) = 0,
-  // `.W_2` (d_ff, d_model) ~ N(0, 1/d_ff), `.b_2` (d_model,) = 0.
+  // `.W_2` (d_ff, d_model) ~ N(0, 1/d_ff), `.b_2` (d_model,) = 0 — the biases only when
+  // config.ffn_biases() (the default).
   FeedForward(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config);
 
   struct Buffers {
@@ -27,17 +28,17 @@ class FeedForward {
   const std::string& name() const { return name_; }
   GeluForm gelu_form() const { return gelu_; }
   const Parameter& W_1() const { return W_1_; }
-  const Parameter& b_1() const { return b_1_; }
+  const Parameter* b_1() const { return b_1_; }  // nullptr without biases
   const Parameter& W_2() const { return W_2_; }
-  const Parameter& b_2() const { return b_2_; }
+  const Parameter* b_2() const { return b_2_; }
 
  private:
   std::string name_;
   GeluForm gelu_;
   Parameter& W_1_;
-  Parameter& b_1_;
+  Parameter* b_1_;
   Parameter& W_2_;
-  Parameter& b_2_;
+  Parameter* b_2_;
 };
 
 }  // namespace minimodel

@@ -1,8 +1,12 @@
 #pragma once
 // LayerNorm over the last axis: y = gamma * (x - mean) / sqrt(var + eps) + beta, with the
 // biased (population) variance and eps inside the square root. gamma starts at 1, beta at 0.
+//
+// With NormKind::rms_norm the same module is RMSNorm, the variant later models use:
+// y = gamma * x / sqrt(mean(x²) + eps) — no mean subtracted, no beta.
 #include <string>
 
+#include "minimodel/config.hpp"
 #include "minimodel/registry.hpp"
 #include "minimodel/trace.hpp"
 
@@ -10,20 +14,23 @@ namespace minimodel {
 
 class LayerNorm {
  public:
-  // Registers `<name>.gamma` and `<name>.beta`, each of shape (d,).
-  LayerNorm(ParameterRegistry& registry, std::string name, std::size_t d, double eps);
+  // Registers `<name>.gamma` (d,) and, for LayerNorm, `<name>.beta` (d,).
+  LayerNorm(ParameterRegistry& registry, std::string name, std::size_t d, double eps,
+            NormKind kind = NormKind::layer_norm);
 
   // (T, d) -> (T, d). Resizes y when needed; y must not alias x.
   void forward(const Matrix& x, Matrix& y, Tracer* tracer = nullptr) const;
 
   const std::string& name() const { return name_; }
+  NormKind kind() const { return kind_; }
   const Parameter& gamma() const { return gamma_; }
-  const Parameter& beta() const { return beta_; }
+  const Parameter* beta() const { return beta_; }  // nullptr for RMSNorm
 
  private:
   std::string name_;
+  NormKind kind_;
   Parameter& gamma_;
-  Parameter& beta_;
+  Parameter* beta_;
   float eps_;
 };
 

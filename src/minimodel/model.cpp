@@ -17,7 +17,8 @@ MiniGPT::MiniGPT(const MiniGPTConfig& config, std::uint64_t seed)
   for (std::size_t i = 0; i < config_.n_layers(); ++i) {
     blocks_.emplace_back(*registry_, i, config_, *rope_);
   }
-  ln_final_ = std::make_unique<LayerNorm>(*registry_, "ln_final", config_.d_model(), config_.ln_eps());
+  ln_final_ = std::make_unique<LayerNorm>(*registry_, "ln_final", config_.d_model(), config_.ln_eps(),
+                                          config_.norm());
   lm_head_ = std::make_unique<TiedLMHead>(*embedding_);  // shares E's storage; registers nothing
   registry_->initialize(seed);
 }
@@ -65,11 +66,13 @@ std::vector<const Parameter*> MiniGPT::tensors_read_by_forward() const {
   std::vector<const Parameter*> tensors{&embedding_->E()};
   for (const TransformerBlock& b : blocks_) {
     tensors.insert(tensors.end(),
-                   {&b.ln1().gamma(), &b.ln1().beta(), &b.attn().W_q(), &b.attn().W_k(),
-                    &b.attn().W_v(), &b.attn().W_o(), &b.ln2().gamma(), &b.ln2().beta(),
-                    &b.ffn().W_1(), &b.ffn().b_1(), &b.ffn().W_2(), &b.ffn().b_2()});
+                   {&b.ln1().gamma(), b.ln1().beta(), &b.attn().W_q(), &b.attn().W_k(),
+                    &b.attn().W_v(), &b.attn().W_o(), &b.ln2().gamma(), b.ln2().beta(),
+                    &b.ffn().W_1(), b.ffn().b_1(), &b.ffn().W_2(), b.ffn().b_2()});
   }
-  tensors.insert(tensors.end(), {&ln_final_->gamma(), &ln_final_->beta(), &lm_head_->weight()});
+  tensors.insert(tensors.end(), {&ln_final_->gamma(), ln_final_->beta(), &lm_head_->weight()});
+  // Variants without beta or biases leave those slots empty.
+  std::erase(tensors, nullptr);
   return tensors;
 }
 

@@ -87,12 +87,24 @@ BlockWeights read_block_weights(const MiniGPTConfig& config, const ParameterRegi
   auto read = [&](const char* suffix, const Dims& shape) {
     return read_weight(weights, prefix + suffix, shape);
   };
-  return BlockWeights{read(".ln1.gamma", {d}),   read(".ln1.beta", {d}),
+  // The variants leave some tensors out: RMSNorm has no beta, and a model without FFN biases
+  // no b_1 and b_2. Those stay empty here.
+  const bool betas = config.norm() == NormKind::layer_norm, biases = config.ffn_biases();
+  auto read_if = [&](bool present, const char* suffix, const Dims& shape) {
+    return present ? read(suffix, shape) : Tensor{};
+  };
+  return BlockWeights{read(".ln1.gamma", {d}),   read_if(betas, ".ln1.beta", {d}),
                       read(".attn.W_q", {d, d}), read(".attn.W_k", {d, d}),
                       read(".attn.W_v", {d, d}), read(".attn.W_o", {d, d}),
-                      read(".ln2.gamma", {d}),   read(".ln2.beta", {d}),
-                      read(".ffn.W_1", {d, f}),  read(".ffn.b_1", {f}),
-                      read(".ffn.W_2", {f, d}),  read(".ffn.b_2", {d})};
+                      read(".ln2.gamma", {d}),   read_if(betas, ".ln2.beta", {d}),
+                      read(".ffn.W_1", {d, f}),  read_if(biases, ".ffn.b_1", {f}),
+                      read(".ffn.W_2", {f, d}),  read_if(biases, ".ffn.b_2", {d})};
+}
+
+Tensor layer_or_rms_norm(const MiniGPTConfig& config, const Tensor& x, const Tensor& gamma,
+                         const Tensor& beta) {
+  return config.norm() == NormKind::layer_norm ? layer_norm(x, gamma.data, beta.data, config.ln_eps())
+                                               : rms_norm(x, gamma.data, config.ln_eps());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,14 +272,15 @@ Tensor attention(const MiniGPTConfig& config, const BlockWeights& w, const std::
 // x (T, d) -> (T, d): GELU(x·W_1 + b_1)·W_2 + b_2 of block `prefix`.
 Tensor feed_forward(const MiniGPTConfig& config, const BlockWeights& w, const std::string& prefix,
                     const Tensor& x, StepLog& log) {
-  const Tensor pre = linear(x, w.W_1, w.b_1);  // (T, d) -> (T, d_ff)
+  const bool biases = config.ffn_biases();
+  const Tensor pre = biases ? linear(x, w.W_1, w.b_1) : linear(x, w.W_1);  // (T, d) -> (T, d_ff)
   log.keep(prefix + ".pre", pre);
 
   Tensor activated = pre;
   for (double& value : activated.data) value = gelu(value, config.gelu());
   log.keep(prefix + ".gelu", activated);
 
-  Tensor out = linear(activated, w.W_2, w.b_2);  // (T, d_ff) -> (T, d)
+  Tensor out = biases ? linear(activated, w.W_2, w.b_2) : linear(activated, w.W_2);  // (T, d_ff) -> (T, d)
   log.keep(prefix + ".out", out);
   return out;
 }
@@ -277,16 +290,14 @@ Tensor run_block(const MiniGPTConfig& config, const ParameterRegistry& weights, 
                  const Tensor& x, const Options& options, StepLog& log) {
   const std::string prefix = fmt::format("block_{}", index);
   const BlockWeights w = read_block_weights(config, weights, prefix);
-  const double eps = config.ln_eps();
-
   // z = x + MHA(LN1(x))
-  const Tensor ln1 = layer_norm(x, w.ln1_gamma.data, w.ln1_beta.data, eps);
+  const Tensor ln1 = layer_or_rms_norm(config, x, w.ln1_gamma, w.ln1_beta);
   log.keep(prefix + ".ln1", ln1);
   const Tensor z = add(x, attention(config, w, prefix + ".attn", ln1, options, log));
   log.keep(prefix + ".resid1", z);
 
   // y = z + FFN(LN2(z))
-  const Tensor ln2 = layer_norm(z, w.ln2_gamma.data, w.ln2_beta.data, eps);
+  const Tensor ln2 = layer_or_rms_norm(config, z, w.ln2_gamma, w.ln2_beta);
   log.keep(prefix + ".ln2", ln2);
   Tensor y = add(z, feed_forward(config, w, prefix + ".ffn", ln2, log));
   log.keep(prefix + ".resid2", y);
@@ -340,6 +351,25 @@ Tensor layer_norm(const Tensor& x, std::span<const double> gamma, std::span<cons
     variance /= static_cast<double>(d);  // biased (population) variance: divide by d
     const double inv_std = 1.0 / std::sqrt(variance + eps);  // eps inside the square root
     for (std::size_t j = 0; j < d; ++j) y_t[j] = gamma[j] * (x_t[j] - mean) * inv_std + beta[j];
+  }
+  return y;
+}
+
+Tensor rms_norm(const Tensor& x, std::span<const double> gamma, double eps) {
+  require_matrix(x, "rms_norm's input");
+  const std::size_t T = rows(x), d = cols(x);
+  if (gamma.size() != d) {
+    throw Error(fmt::format("reference: rms_norm over {} features given {} gains", d, gamma.size()));
+  }
+  Tensor y = zeros({T, d});
+  for (std::size_t t = 0; t < T; ++t) {
+    const double* x_t = &x.data[t * d];
+    double* y_t = &y.data[t * d];
+    double mean_square = 0.0;
+    for (std::size_t j = 0; j < d; ++j) mean_square += x_t[j] * x_t[j];
+    mean_square /= static_cast<double>(d);
+    const double inv_rms = 1.0 / std::sqrt(mean_square + eps);  // no mean subtracted, no beta
+    for (std::size_t j = 0; j < d; ++j) y_t[j] = gamma[j] * x_t[j] * inv_rms;
   }
   return y;
 }
@@ -449,8 +479,8 @@ Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
   }
 
   const Tensor gamma = read_weight(weights, "ln_final.gamma", {d});
-  const Tensor beta = read_weight(weights, "ln_final.beta", {d});
-  const Tensor normed = layer_norm(h, gamma.data, beta.data, config.ln_eps());
+  const Tensor beta = config.norm() == NormKind::layer_norm ? read_weight(weights, "ln_final.beta", {d}) : Tensor{};
+  const Tensor normed = layer_or_rms_norm(config, h, gamma, beta);
   log.keep("ln_final", normed);
 
   // Tied head: the same E as the embedding, used as Eᵀ (d, V). (T, d) -> (T, V)

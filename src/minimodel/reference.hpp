@@ -65,6 +65,9 @@ Tensor layer_norm(const Tensor& x, std::span<const double> gamma, std::span<cons
 
 // x (T, d) -> (T, d), d = n_heads·d_head: in every head, the interleaved pair (2i, 2i+1) of
 // row t is rotated by the angle (position_offset + t)·base^(-2i/d_head).
+// RMSNorm over the last axis: gamma * x / sqrt(mean(x²) + eps) — the variant's norm.
+Tensor rms_norm(const Tensor& x, std::span<const double> gamma, double eps);
+
 Tensor rope(const Tensor& x, std::size_t n_heads, double base, std::size_t position_offset);
 
 // In place over the last axis of a tensor of any rank: exp(v - row max) / sum. A -infinity

@@ -65,12 +65,12 @@ void ParameterRegistry::initialize(std::uint64_t seed) {
 
 std::size_t closed_form_parameter_count(const MiniGPTConfig& c) {
   const std::size_t V = c.vocab_size(), d = c.d_model(), L = c.n_layers(), f = c.d_ff();
-  const std::size_t attention = 4 * d * d;          // W_q, W_k, W_v, W_o, no biases
-  const std::size_t ffn = 2 * d * f + f + d;        // W_1, W_2, b_1, b_2
-  const std::size_t layer_norms = 2 * (2 * d);      // ln1 and ln2, gamma and beta each
-  return V * d                                      // E, shared with the LM head
-         + L * (attention + ffn + layer_norms)      //
-         + 2 * d;                                   // ln_final
+  const std::size_t norm = c.norm() == NormKind::layer_norm ? 2 * d : d;  // gamma (+ beta)
+  const std::size_t attention = 4 * d * d;                          // W_q, W_k, W_v, W_o, no biases
+  const std::size_t ffn = 2 * d * f + (c.ffn_biases() ? f + d : 0);  // W_1, W_2 (+ b_1, b_2)
+  return V * d                          // E, shared with the LM head
+         + L * (attention + ffn + 2 * norm)  // ln1 and ln2 in each block
+         + norm;                        // ln_final
 }
 
 }  // namespace minimodel

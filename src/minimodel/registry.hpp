@@ -67,7 +67,8 @@ class ParameterRegistry {
 };
 
 // |θ| = V·d + L·(4d² + 2·d·d_ff + d_ff + d + 4d) + 2d, evaluated for any config: the number
-// the counted tensors are checked against, never a stand-in for them.
+// the counted tensors are checked against, never a stand-in for them. For the variants,
+// RMSNorm has d parameters instead of 2d, and without FFN biases d_ff + d drop out.
 std::size_t closed_form_parameter_count(const MiniGPTConfig& config);
 
 }  // namespace minimodel

@@ -64,6 +64,10 @@ constexpr RealField kRealFields[] = {
     {"rope_base", &ConfigValues::rope_base},
 };
 constexpr const char* kGeluKey = "gelu";
+// The variants (RMSNorm, no FFN biases). Optional when reading: a file without them holds the
+// SPEC's model, LayerNorm with biases.
+constexpr const char* kNormKey = "norm";
+constexpr const char* kFfnBiasesKey = "ffn_biases";
 constexpr std::string_view kConfigKeyList =
     "d_model, n_heads, n_layers, d_ff, vocab_size, context_len, ln_eps, rope_base, gelu";
 
@@ -144,6 +148,8 @@ nlohmann::ordered_json metadata_for(const MiniGPTConfig& config) {
     metadata[field.key] = fmt::format("{}", values.*field.member);
   }
   metadata[kGeluKey] = std::string(to_string(config.gelu()));
+  metadata[kNormKey] = std::string(to_string(config.norm()));
+  metadata[kFfnBiasesKey] = config.ffn_biases() ? "yes" : "no";
   metadata["rope_pairing"] = "interleaved (2i, 2i+1)";
   metadata["linear_layout"] = "y = x·W + b, W is (d_in, d_out)";
   metadata["tied_lm_head"] = "logits = h·Eᵀ, head shares E";
@@ -513,6 +519,14 @@ MiniGPTConfig config_from_metadata(const Header& header) {
   }
   try {
     values.gelu = gelu_form_from_string(metadata_value(metadata, kGeluKey));
+    if (metadata.count(kNormKey) != 0) values.norm = norm_kind_from_string(metadata_value(metadata, kNormKey));
+    if (metadata.count(kFfnBiasesKey) != 0) {
+      const std::string biases = metadata_value(metadata, kFfnBiasesKey);
+      if (biases != "yes" && biases != "no") {
+        fail("__metadata__ has ffn_biases = '{}'; it must be 'yes' or 'no'", biases);
+      }
+      values.ffn_biases = biases == "yes";
+    }
     return MiniGPTConfig(values);
   } catch (const ConfigError& e) {
     fail("the config in __metadata__ is invalid: {}", e.what());
@@ -540,6 +554,14 @@ std::optional<std::string> first_difference(const MiniGPTConfig& in_file,
     return fmt::format("gelu is {} in the file but {} in the model", to_string(file.gelu),
                        to_string(model.gelu));
   }
+  if (file.norm != model.norm) {
+    return fmt::format("norm is {} in the file but {} in the model", to_string(file.norm),
+                       to_string(model.norm));
+  }
+  if (file.ffn_biases != model.ffn_biases) {
+    return fmt::format("ffn_biases is {} in the file but {} in the model", file.ffn_biases ? "yes" : "no",
+                       model.ffn_biases ? "yes" : "no");
+  }
   return std::nullopt;
 }
 
@@ -554,7 +576,9 @@ void check_config_fits_data(const MiniGPTConfig& config, std::uint64_t data_size
   const long double d = static_cast<long double>(config.d_model());
   const long double L = static_cast<long double>(config.n_layers());
   const long double f = static_cast<long double>(config.d_ff());
-  const long double implied = V * d + L * (4 * d * d + 2 * d * f + f + d + 4 * d) + 2 * d;
+  const long double norm = config.norm() == NormKind::layer_norm ? 2 * d : d;
+  const long double biases = config.ffn_biases() ? f + d : 0;
+  const long double implied = V * d + L * (4 * d * d + 2 * d * f + biases + 2 * norm) + norm;
   const bool fits = implied <= static_cast<long double>(floats_held);
   if (!fits || closed_form_parameter_count(config) != floats_held) {
     fail("the config in __metadata__ ({}) has {} parameters, but the file holds {} bytes of "

@@ -38,9 +38,13 @@ TEST_CASE("the guard names the first operation that produces a non-finite value"
     model.parameters().at("block_1.ffn.W_1").value(0, 5) = std::numeric_limits<float>::infinity();
     CHECK_THROWS_WITH(model.forward(canonical(), {.tracer = &guard}), Contains("block_1.ffn.pre produced"));
   }
-  SECTION("without the guard the NaN reaches the logits silently") {
+  SECTION("a plain forward finds the same operation on its own (check_finite, the default)") {
+    model.parameters().at("block_0.attn.W_v").value(2, 9) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(model.forward(canonical()), Contains("block_0.attn.v produced"));
+  }
+  SECTION("with check_finite off, the NaN reaches the logits silently") {
     model.parameters().at("E").value(6, 3) = std::numeric_limits<float>::quiet_NaN();
-    const Matrix logits = model.forward(canonical());
+    const Matrix logits = model.forward(canonical(), {.check_finite = false});
     CHECK(std::isnan(logits(7, 0)));
   }
 }

@@ -14,6 +14,10 @@ struct ForwardOptions {
   bool causal_mask = true;
   // Receives every operation when not null.
   Tracer* tracer = nullptr;
+  // After the forward, scan the logits (cheap: O(T·V)); if one is NaN or infinite, run the
+  // forward again under a FiniteGuard and throw NumericalError naming the first operation
+  // that produced a non-finite value.
+  bool check_finite = true;
 };
 
 }  // namespace minimodel

@@ -1,9 +1,12 @@
 #include "minimodel/model.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <set>
 
 #include "minimodel/errors.hpp"
+#include "minimodel/finite_guard.hpp"
 
 namespace minimodel {
 
@@ -53,7 +56,24 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   }
   ln_final_->forward(ws.h, ws.next, options.tracer);      // (T, d) -> (T, d)
   lm_head_->forward(ws.next, ws.logits, options.tracer);  // (T, d) -> (T, V)
+  if (options.check_finite) {
+    const float* logits = ws.logits.data();
+    const bool finite = std::all_of(logits, logits + ws.logits.size(), [](float v) { return std::isfinite(v); });
+    if (!finite) locate_non_finite(tokens, options);
+  }
   return ws.logits;
+}
+
+void MiniGPT::locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const {
+  // A NaN or an infinity spreads to every later operation, so the logits show it; the guard
+  // finds where it started. Only this rare path pays for recording values.
+  FiniteGuard guard;
+  ForwardOptions guarded = options;
+  guarded.tracer = &guard;
+  guarded.check_finite = false;
+  ForwardWorkspace scratch;
+  forward(tokens, scratch, guarded);  // throws NumericalError at the first non-finite output
+  throw NumericalError("the logits hold a non-finite value (no earlier operation did)");
 }
 
 Matrix MiniGPT::forward(std::span<const TokenId> tokens, const ForwardOptions& options) const {

@@ -44,7 +44,8 @@ class MiniGPT {
   MiniGPT(const MiniGPT&) = delete;
   MiniGPT& operator=(const MiniGPT&) = delete;
 
-  // (T,) token ids -> (T, vocab_size) logits. Validates the input first (InputError).
+  // (T,) token ids -> (T, vocab_size) logits. Validates the input first (InputError); a
+  // non-finite logit is a NumericalError naming the operation where it first appeared.
   // Returns workspace.logits; allocates nothing once the workspace has seen this length.
   const Matrix& forward(std::span<const TokenId> tokens, ForwardWorkspace& workspace,
                         const ForwardOptions& options = {}) const;
@@ -74,6 +75,9 @@ class MiniGPT {
   std::size_t unique_storage_count() const;
 
  private:
+  // Re-runs a forward whose logits were not finite under a FiniteGuard; always throws.
+  [[noreturn]] void locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const;
+
   MiniGPTConfig config_;
   // Heap-held so that the references modules keep stay valid when the model moves.
   std::unique_ptr<ParameterRegistry> registry_;

@@ -16,6 +16,8 @@ packages=(
   libcli11-dev          # command lines of the labs
   nlohmann-json3-dev    # safetensors headers and --json output
   libbenchmark-dev      # benchmarks
+  clang                 # the compiler of the fuzz preset (clang++ is clang 14 on Debian 12)
+  libclang-rt-14-dev    # clang's runtimes: libFuzzer (-fsanitize=fuzzer) and ASan/UBSan for clang
 )
 
 missing=()

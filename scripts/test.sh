@@ -1,9 +1,53 @@
 #!/usr/bin/env bash
-# Quick start, command 2: install what is missing, build (Release), run the whole test suite.
+# Quick start, command 2, and what CI runs: install what is missing, then
+#   1. Release: build, run the whole test suite (the bad-input battery and the lab reference
+#      diffs with OpenBLAS on 1 and 2 threads included);
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
+#      the reference outputs): the whole test suite again, then every lab on its own; any
+#      sanitizer report fails;
+#   3. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
+# Stops at the first stage that fails.
+#
+#   scripts/test.sh           all three stages (about 10 minutes on 2 cores, from scratch)
+#   scripts/test.sh --quick   stage 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+stage() { echo; echo "=== test.sh: $* ==="; }
+started=$SECONDS
+
 scripts/setup.sh
+
+stage "1/3 Release build and test suite"
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release --parallel "$(nproc)"
+[ $quick -eq 1 ] && exit 0
+
+stage "2/3 ASan + UBSan build, test suite and labs"
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+# The test preset sets ASAN_OPTIONS and UBSAN_OPTIONS for ctest; the labs below get the same.
+ctest --preset asan --parallel "$(nproc)"
+export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:halt_on_error=1:print_stacktrace=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for dir in labs/[0-9][0-9]-*/; do
+  dir=${dir%/}
+  lab="lab${dir#labs/}"
+  out="build-asan/lab-output/${lab}.direct.txt"
+  mkdir -p build-asan/lab-output
+  "build-asan/bin/${lab}" > "$out" ||
+    { echo "test.sh: ${lab} failed under ASan + UBSan (exit $?); its output is in $out"; exit 1; }
+  build-asan/bin/labdiff "$dir/expected.txt" "$out"
+  echo "test.sh: ${lab} ran clean under ASan + UBSan"
+done
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+stage "3/3 fuzzing, ${FUZZ_SECONDS:-30} s per target"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
+echo
+echo "test.sh: all stages passed in $((SECONDS - started)) s"

@@ -3,38 +3,24 @@
 #include <catch2/catch.hpp>
 
 #include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "minimodel/model.hpp"
+#include "minimodel/weights_io.hpp"
+#include "run_binary.hpp"
 
 namespace {
 
-struct Run {
-  int status;          // the exit status
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string command = std::string(MINIMODEL_BIN_DIR) + "/" + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  const int raw = pclose(pipe);
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, output};
-}
+using test_support::run;
+using test_support::Run;
+using test_support::temp_path;
 
 const std::array<const char*, 4> kLabs = {"lab00-block-by-hand", "lab01-assemble-mini-gpt",
                                           "lab02-parameter-inventory", "lab03-causality-perturbation"};
-
-std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("minimodel-test-" + std::to_string(::getpid()) + "-" + name);
-}
 
 }  // namespace
 
@@ -80,13 +66,17 @@ TEST_CASE("every lab writes its results as JSON", "[labs]") {
 TEST_CASE("a JSON path that cannot be written is a clear error and leaves no file", "[labs]") {
   const Run r = run("lab02-parameter-inventory --json /nonexistent-dir/out.json");
   CHECK(r.status == 2);
-  CHECK(r.output.find("error: cannot write '/nonexistent-dir/out.json'") != std::string::npos);
+  CHECK(r.output.find("cannot write '/nonexistent-dir/out.json'") != std::string::npos);
 }
 
 TEST_CASE("lab02 counts a config given by flags and refuses an invalid one", "[labs]") {
   const Run v512 = run("lab02-parameter-inventory --vocab-size 512");
   CHECK(v512.status == 0);
   CHECK(v512.output.find("132352 == 132352") != std::string::npos);  // 512·64 + 2·49728 + 128
+  // theory/04's variant: vocab 512, RMSNorm with gain only, no biases.
+  const Run variant = run("lab02-parameter-inventory --vocab-size 512 --norm rmsnorm --no-biases");
+  CHECK(variant.status == 0);
+  CHECK(variant.output.find("131392 == 131392") != std::string::npos);
   const Run odd = run("lab02-parameter-inventory --n-heads 3");
   CHECK(odd.status == 2);
   CHECK(odd.output.find("d_model must be divisible by n_heads") != std::string::npos);
@@ -108,4 +98,20 @@ TEST_CASE("lab03 takes --tokens and --perturb-at and refuses bad ones", "[labs]"
   const Run too_long = run("lab03-causality-perturbation --tokens 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
   CHECK(too_long.status == 2);
   CHECK(too_long.output.find("context_len = 32") != std::string::npos);
+}
+
+TEST_CASE("a weight that is NaN stops lab01 with the operation named, not a table of NaNs", "[labs]") {
+  minimodel::MiniGPT model;
+  model.parameters().at("block_0.ffn.W_2").value(3, 1) = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<std::uint8_t> bytes = minimodel::safetensors_bytes(model);
+  const std::filesystem::path path = temp_path("nan.safetensors");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  const Run r = run("lab01-assemble-mini-gpt --load-weights " + path.string());
+  CHECK(r.status == 2);
+  // W_2 row 3 feeds every output column through GELU(hidden[:, 3]): the first NaN is ffn.out.
+  CHECK(r.output.find("error: block_0.ffn.out produced nan") != std::string::npos);
+  std::filesystem::remove(path);
 }

@@ -28,6 +28,7 @@
 #include "minimodel/trace.hpp"
 #include "minimodel/vocab.hpp"
 #include "minimodel/weights_io.hpp"
+#include "svg.hpp"
 
 namespace {
 
@@ -43,6 +44,7 @@ struct LabOptions {
   std::string text{minimodel::kCanonicalText};
   std::string save_weights;  // empty: do not save
   std::string load_weights;  // empty: use the seeded initialisation
+  std::string svg_dir;       // empty: no diagrams
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -68,16 +70,6 @@ std::string pad_right(std::string_view text, std::size_t width) {
 std::string pad_left(std::string_view text, std::size_t width) {
   const std::size_t used = columns(text);
   return std::string(used < width ? width - used : 0, ' ') + std::string(text);
-}
-
-// "103,680": thousands separated without depending on the locale.
-std::string with_commas(std::size_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,7 +120,7 @@ void print_configuration(lab::Report& report, const MiniGPT& model, const LabOpt
   report.print("LayerNorm eps {:g}, RoPE base {:g} (interleaved pairs), GELU {}, LM head tied to E",
                c.ln_eps(), c.rope_base(), minimodel::to_string(c.gelu()));
   report.print("parameters: {} (summed over the model's tensors; lab 02 counts them one by one)",
-               with_commas(model.parameter_count()));
+               lab::with_commas(model.parameter_count()));
   if (options.load_weights.empty()) {
     report.print("weights: initialised from seed {} (simple Gaussian init, SPEC §4)",
                  options.common.seed);
@@ -277,7 +269,7 @@ void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary
   const std::size_t T = logits.shape(0), V = logits.shape(1);
   report.print("model:     xtensor + OpenBLAS in fp32 (src/minimodel/model.cpp)");
   report.print("reference: plain loops in double (src/minimodel/reference.cpp), same {} weights",
-               with_commas(model.parameter_count()));
+               lab::with_commas(model.parameter_count()));
   report.print("entrywise rule: |model − reference| <= atol + rtol·|reference|");
   report.print("  atol = rtol = L·K·u = {}·{}·2⁻²⁴ = {:.2e}", tol.layers, tol.longest_sum, tol.rtol);
   report.print("  u = 2⁻²⁴ is fp32's unit roundoff; K = {} terms in the longest dot product (ffn.out);",
@@ -456,6 +448,180 @@ void print_next_token(lab::Report& report, const Vocabulary& vocab,
                      {"p_works", p[w]},    {"smallest_rank_gap", smallest_gap}};
 }
 
+// ---------------------------------------------------------------------------------------------
+// Diagrams (--svg DIR). They read the same forward the sections print; nothing here changes
+// stdout.
+
+// "3 · ,": a position and its word, the axis labels of the attention maps.
+std::vector<std::string> position_labels(const Vocabulary& vocab, const std::vector<TokenId>& tokens) {
+  std::vector<std::string> labels;
+  for (std::size_t t = 0; t < tokens.size(); ++t) labels.push_back(fmt::format("{} · {}", t, vocab.word(tokens[t])));
+  return labels;
+}
+
+// diagrams/attention-block_i.svg: the (H, T, T) softmax weights of one block, one heatmap per
+// head, queries down, keys across. Masked weights are exactly 0 (−∞ before the softmax), so
+// they are drawn grey: that is structure, not a small number.
+lab::svg::Document attention_svg(const MiniGPTConfig& c, const Vocabulary& vocab, const std::vector<TokenId>& tokens,
+                                 const minimodel::TraceRecorder& values, std::size_t block) {
+  namespace svg = lab::svg;
+  const std::string name = fmt::format("block_{}.attn.weights", block);
+  const minimodel::TraceRecorder::Entry& entry = values.at(name);
+  const std::size_t H = c.n_heads(), T = tokens.size();
+  if (entry.event.output != minimodel::Shape{H, T, T} || entry.values.size() != H * T * T) {
+    throw minimodel::Error(fmt::format("{}: expected values of shape ({}, {}, {}), got {}", name, H, T, T,
+                                       minimodel::format_shape(entry.event.output)));
+  }
+  const std::vector<std::string> labels = position_labels(vocab, tokens);
+  const double cell = T <= 8 ? 30.0 : 240.0 / static_cast<double>(T);
+  std::vector<svg::Heatmap> maps;
+  for (std::size_t h = 0; h < H; ++h) {
+    svg::Heatmap m{.title = fmt::format("head {}", h),
+                   .row_labels = labels,
+                   .column_labels = labels,
+                   .row_axis = "query (position · token)",
+                   .column_axis = "key (position · token)",
+                   .scale_max = 1.0,
+                   .grey_exact_zeros = true,
+                   .zero_label = "",
+                   .decimals = T <= 8 ? 2 : -1,
+                   .cell = cell};
+    const float* head = entry.values.data() + h * T * T;  // (T, T), row-major: [query][key]
+    m.values.assign(head, head + T * T);
+    maps.push_back(std::move(m));
+  }
+  const svg::Size map = svg::measure(maps.front());
+  constexpr std::size_t kPerRow = 2;
+  constexpr double kMargin = 14, kGap = 16, kTop = 64, kScale = 80;
+  const std::size_t grid_rows = (H + kPerRow - 1) / kPerRow;
+  const double width = kMargin + kPerRow * map.width + (kPerRow - 1) * kGap + kScale;
+  const double height = kTop + static_cast<double>(grid_rows) * (map.height + kGap) + 26;
+  svg::Document doc(width, height,
+                    fmt::format("Lab 01 · attention weights of block_{}, every head", block),
+                    "Drawn by lab01-assemble-mini-gpt --svg from a TraceRecorder on the model's forward "
+                    "(seed and text as in its output). Regenerate with scripts/regen-diagrams.sh.");
+  doc.heading(fmt::format("Attention weights of block_{}, {} heads", block, H),
+              fmt::format("softmax(q·kᵀ/√{} + mask) on \"{}\"; each row sums to 1", c.d_head(), vocab.decode(tokens)));
+  for (std::size_t h = 0; h < H; ++h) {
+    const double x = kMargin + static_cast<double>(h % kPerRow) * (map.width + kGap);
+    const double y = kTop + static_cast<double>(h / kPerRow) * (map.height + kGap);
+    svg::draw(doc, x, y, maps[h]);
+  }
+  const double scale_x = kMargin + kPerRow * map.width + (kPerRow - 1) * kGap + 14;
+  const double scale_y = kTop + map.height - cell * static_cast<double>(T) + 8;
+  svg::colour_scale(doc, scale_x, scale_y, cell * static_cast<double>(T) - 16, 1.0, "weight", 1);
+  svg::swatch(doc, kMargin + 40, height - 12, svg::colour::light_grey,
+              "masked: key after query, weight exactly 0");
+  return doc;
+}
+
+// What an operation does, from its SPEC name: the colour of its tensor in the shape trace.
+struct OpKind {
+  std::string_view colour, label;
+};
+OpKind op_kind(std::string_view name) {
+  namespace colour = lab::svg::colour;
+  const auto ends = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (name == "embed" || name == "logits") return {colour::blue, "embedding E, tied head"};
+  if (ends("ln1") || ends("ln2") || name == "ln_final") return {colour::sand, "LayerNorm"};
+  if (ends("_rope")) return {colour::teal, "RoPE"};
+  if (ends(".scores") || ends(".masked") || ends(".weights") || ends(".heads")) {
+    return {colour::red, "attention: mixes positions"};
+  }
+  if (ends("gelu")) return {colour::orange, "GELU"};
+  if (ends("resid1") || ends("resid2")) return {colour::green, "residual add"};
+  return {colour::purple, "linear map x·W (+ b)"};
+}
+
+// diagrams/shape-trace.svg: the 37 operations of one forward, top to bottom, each with its
+// output tensor drawn to scale (rows × last dimension; (H, T, T) as H squares), so the FFN's
+// 4x widening and the heads' T × T scores are seen rather than read.
+lab::svg::Document shape_trace_svg(const MiniGPTConfig& c, const Vocabulary& vocab, const std::vector<TokenId>& tokens,
+                                   const minimodel::TraceRecorder& recorder) {
+  namespace svg = lab::svg;
+  const auto& entries = recorder.entries();
+  constexpr double kUnit = 1.25;                // px per tensor element along each axis
+  constexpr double kNameX = 44, kPictureX = 250, kTop = 104;
+  const std::size_t T = tokens.size();
+  const double row_h = std::max(30.0, static_cast<double>(T) * kUnit + 14.0);
+  const double width = 760, height = kTop + static_cast<double>(entries.size()) * row_h + 20;
+  svg::Document doc(width, height, "Lab 01 · shape trace of the whole forward",
+                    "Drawn by lab01-assemble-mini-gpt --svg from a TraceRecorder on the model's forward. "
+                    "Regenerate with scripts/regen-diagrams.sh.");
+  doc.heading(fmt::format("Shape trace: the {} operations of one forward", entries.size()),
+              fmt::format("\"{}\", T = {}; each output drawn to scale, {} px per element; W is (d_in, d_out)",
+                          vocab.decode(tokens), T, svg::num(kUnit, 2)));
+  // The legend, one entry per kind, in the order they first appear.
+  std::vector<OpKind> kinds;
+  for (const auto& e : entries) {
+    const OpKind k = op_kind(e.event.name);
+    if (std::none_of(kinds.begin(), kinds.end(), [&](const OpKind& seen) { return seen.label == k.label; })) {
+      kinds.push_back(k);
+    }
+  }
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    svg::swatch(doc, 30 + static_cast<double>(i % 4) * 185, 70 + static_cast<double>(i / 4) * 18, kinds[i].colour,
+                kinds[i].label, 11);
+  }
+
+  std::string current_block;
+  double block_top = 0;
+  const auto close_block = [&](double bottom) {
+    if (current_block.empty()) return;
+    doc.line(12, block_top + 4, 12, bottom - 4, svg::colour::grey, 1.5);
+    doc.text(8, (block_top + bottom) / 2, current_block,
+             {.size = 11, .anchor = "middle", .bold = true, .fill = svg::colour::grey, .rotate = -90});
+  };
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const minimodel::TraceEvent& e = entries[i].event;
+    const double top = kTop + static_cast<double>(i) * row_h, mid = top + row_h / 2;
+    const std::string block = e.name.rfind("block_", 0) == 0 ? e.name.substr(0, e.name.find('.')) : "";
+    if (block != current_block) {
+      close_block(top);
+      current_block = block;
+      block_top = top;
+    }
+    if (i % 2 == 1) doc.rect(20, top, width - 24, row_h, {.fill = "#f5f5f5"});
+    doc.text(kNameX - 8, mid - 2, fmt::format("{}", i + 1), {.size = 10, .anchor = "end", .fill = svg::colour::grey});
+    doc.text(kNameX, mid - 2, e.name, {.size = 11, .bold = true, .mono = true});
+    doc.text(kNameX, mid + 10, fmt::format("{} → {}", lab::format_inputs(e), minimodel::format_shape(e.output)),
+             {.size = 9, .mono = true, .fill = svg::colour::grey});
+
+    // The output tensor: (n,) a thin column; (r, k) a rectangle; (a, r, k) a squares in a row.
+    const OpKind kind = op_kind(e.name);
+    const minimodel::Shape& s = e.output;
+    double x = kPictureX;
+    const auto tensor = [&](double w, double h) {
+      doc.rect(x, mid - h / 2, w, h, {.fill = kind.colour, .fill_opacity = 0.85});
+      x += w;
+    };
+    if (s.size() == 1) {
+      tensor(4, static_cast<double>(s[0]) * kUnit);
+    } else if (s.size() == 2) {
+      const double w = static_cast<double>(s[1]) * kUnit, h = static_cast<double>(s[0]) * kUnit;
+      const double left = x;
+      tensor(w, h);
+      // q, k, v and the heads hold the H heads as column blocks of width d_head: show the seams.
+      const bool by_heads = e.name.find(".attn.") != std::string::npos && s[1] == c.d_model() &&
+                            e.name.find(".out") == std::string::npos;
+      for (std::size_t hh = 1; by_heads && hh < c.n_heads(); ++hh) {
+        const double seam = left + static_cast<double>(hh * c.d_head()) * kUnit;
+        doc.line(seam, mid - h / 2, seam, mid + h / 2, "#ffffff", 1.2);
+      }
+    } else if (s.size() == 3) {
+      for (std::size_t a = 0; a < s[0]; ++a) {
+        tensor(static_cast<double>(s[2]) * kUnit, static_cast<double>(s[1]) * kUnit);
+        x += 3;
+      }
+    }
+    doc.text(x + 8, mid + 4, e.formula, {.size = 10, .fill = svg::colour::grey});
+  }
+  close_block(kTop + static_cast<double>(entries.size()) * row_h);
+  return doc;
+}
+
 int run_lab(const LabOptions& options) {
   // Everything that can fail on the user's input fails here, before any output.
   MiniGPT model(MiniGPTConfig(), options.common.seed);
@@ -463,7 +629,8 @@ int run_lab(const LabOptions& options) {
   const std::vector<TokenId> tokens = vocab.encode(options.text);  // InputError names a bad word
   model.validate_tokens(tokens);  // InputError when longer than the context
   if (!options.load_weights.empty()) minimodel::load_safetensors_into(model, options.load_weights);
-  if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
+  const std::filesystem::path svg_directory =
+      options.svg_dir.empty() ? std::filesystem::path{} : lab::svg::checked_directory(options.svg_dir);
 
   const std::size_t T = tokens.size();
   const Tolerance tol = tolerance_for(model.config());
@@ -472,6 +639,8 @@ int run_lab(const LabOptions& options) {
   const Matrix logits = model.forward(tokens, {.tracer = &recorder});
   const ref::Result reference =
       ref::forward(model.config(), model.parameters(), tokens, {.keep_steps = true});
+  // Saved once everything above has passed, so a run that fails leaves no weights file behind.
+  if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
 
   lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md"},
                      options.common);
@@ -482,6 +651,18 @@ int run_lab(const LabOptions& options) {
   print_reference(report, model, vocab, logits, reference, tol);
   print_information_flow(report, model, vocab, tokens, logits, tol);
   print_next_token(report, vocab, tokens, logits, tol);
+
+  if (!options.svg_dir.empty()) {
+    // A second forward that keeps every intermediate: the attention weights are (H, T, T) values
+    // of the events "block_i.attn.weights".
+    minimodel::TraceRecorder values(true);
+    model.forward(tokens, {.tracer = &values});
+    for (std::size_t b = 0; b < model.config().n_layers(); ++b) {
+      lab::svg::write(svg_directory, fmt::format("attention-block_{}.svg", b),
+                      attention_svg(model.config(), vocab, tokens, values, b));
+    }
+    lab::svg::write(svg_directory, "shape-trace.svg", shape_trace_svg(model.config(), vocab, tokens, recorder));
+  }
   return report.finish();
 }
 
@@ -502,5 +683,6 @@ int main(int argc, char** argv) {
                  "write the weights used to this safetensors file");
   app.add_option("--load-weights", options.load_weights,
                  "read the weights from this safetensors file instead of the seeded initialisation");
+  lab::svg::add_option(app, options.svg_dir);
   return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

@@ -4,6 +4,7 @@
 // tensors (the parameter registry) and then checked against the closed form
 //   |θ| = V·d + L·(4d² + 2·d·d_ff + d_ff + d + 4d) + 2d.
 #include <array>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "lab.hpp"
 #include "minimodel/model.hpp"
+#include "svg.hpp"
 
 namespace {
 
@@ -23,12 +25,16 @@ enum class Component { embedding, attention, norm, ffn };
 constexpr std::array kComponents = {Component::embedding, Component::attention, Component::norm,
                                     Component::ffn};
 
+// The model's variant, set once from the flags: the labels name what the tensors are.
+minimodel::NormKind g_norm = minimodel::NormKind::layer_norm;
+bool g_ffn_biases = true;
+
 const char* label(Component c) {
   switch (c) {
     case Component::embedding: return "embedding E (tied head)";
     case Component::attention: return "attention W_q W_k W_v W_o";
-    case Component::norm: return "LayerNorm gamma, beta";
-    case Component::ffn: return "FFN W_1 b_1 W_2 b_2";
+    case Component::norm: return g_norm == minimodel::NormKind::layer_norm ? "LayerNorm gamma, beta" : "RMSNorm gain gamma";
+    case Component::ffn: return g_ffn_biases ? "FFN W_1 b_1 W_2 b_2" : "FFN W_1 W_2";
   }
   return "?";
 }
@@ -108,6 +114,124 @@ void stacked_bar(lab::Report& report, const std::map<Component, std::size_t>& pa
   }
 }
 
+std::string_view bar_colour(Component c) {
+  switch (c) {
+    case Component::embedding: return lab::svg::colour::blue;
+    case Component::attention: return lab::svg::colour::red;
+    case Component::norm: return lab::svg::colour::sand;
+    case Component::ffn: return lab::svg::colour::purple;
+  }
+  return lab::svg::colour::grey;
+}
+
+// diagrams/parameter-bar.svg: the same counts as sections 2 and 7, drawn. The top bar sums
+// by component; the bottom bar keeps the data-flow order of the inventory (E, each block's
+// ln1, attention, ln2, FFN, then ln_final), so both "what" and "where" are visible. Every
+// length is an integer count over the total: the same picture on every machine.
+lab::svg::Document parameter_bar_svg(const MiniGPT& model, const std::map<Component, std::size_t>& parts) {
+  namespace svg = lab::svg;
+  const MiniGPTConfig& c = model.config();
+  const double total = static_cast<double>(model.parameter_count());
+  constexpr double kLeft = 30, kBarWidth = 660, kBarHeight = 38;
+  svg::Document doc(kLeft * 2 + kBarWidth, 420, "Lab 02 · where the parameter mass lives",
+                    "Drawn by lab02-parameter-inventory --svg from the parameter registry. Regenerate "
+                    "with scripts/regen-diagrams.sh.");
+  doc.heading(fmt::format("Where the {} parameters live", lab::with_commas(model.parameter_count())),
+              fmt::format("d_model {}, {} heads, {} blocks, d_ff {}, vocabulary {}; counted from the model's tensors",
+                          c.d_model(), c.n_heads(), c.n_layers(), c.d_ff(), c.vocab_size()));
+  const auto x_of = [&](std::size_t running) { return kLeft + kBarWidth * static_cast<double>(running) / total; };
+
+  // 1. By component, with each part's share written inside when it fits, below when not.
+  double y = 92;
+  doc.text(kLeft, y - 10, "by component", {.size = 12, .bold = true});
+  std::size_t running = 0;
+  for (const Component comp : kComponents) {
+    const std::size_t count = parts.count(comp) ? parts.at(comp) : 0;
+    if (count == 0) continue;
+    const double x0 = x_of(running), x1 = x_of(running + count);
+    doc.rect(x0, y, x1 - x0, kBarHeight, {.fill = bar_colour(comp), .stroke = "#ffffff", .stroke_width = 0.5});
+    const std::string share = percent(count, model.parameter_count());
+    if (svg::text_width(share, 12) + 8 < x1 - x0) {
+      doc.text((x0 + x1) / 2, y + kBarHeight / 2 + 4, share,
+               {.size = 12, .anchor = "middle", .bold = true, .fill = "#ffffff"});
+    }
+    running += count;
+  }
+  doc.rect(kLeft, y, kBarWidth, kBarHeight, {.stroke = svg::colour::ink, .stroke_width = 0.8});
+
+  // The legend is the table of section 2.
+  y += kBarHeight + 30;
+  doc.text(kLeft + 22, y, "component", {.size = 11, .fill = svg::colour::grey});
+  doc.text(kLeft + 330, y, "parameters", {.size = 11, .anchor = "end", .fill = svg::colour::grey});
+  doc.text(kLeft + 400, y, "share", {.size = 11, .anchor = "end", .fill = svg::colour::grey});
+  for (const Component comp : kComponents) {
+    const std::size_t count = parts.count(comp) ? parts.at(comp) : 0;
+    y += 19;
+    svg::swatch(doc, kLeft, y, bar_colour(comp), label(comp));
+    doc.text(kLeft + 330, y, lab::with_commas(count), {.size = 11.5, .anchor = "end"});
+    doc.text(kLeft + 400, y, percent(count, model.parameter_count()), {.size = 11.5, .anchor = "end"});
+  }
+
+  // 2. In data-flow order: consecutive tensors of the same place and component merged.
+  y += 54;
+  doc.text(kLeft, y - 16, "in data-flow order (as the inventory lists the tensors)", {.size = 12, .bold = true});
+  doc.text(kLeft + kBarWidth, y - 16, "▮ marks a LayerNorm (too thin to see at scale)",
+           {.size = 10.5, .anchor = "end", .fill = svg::colour::grey});
+  struct Segment {
+    std::string place;  // "E", "block_0", "ln_final"
+    Component component;
+    std::size_t first, count;
+  };
+  std::vector<Segment> segments;
+  running = 0;
+  for (const Parameter& p : model.parameters()) {
+    const std::string place = p.name.substr(0, p.name.find('.'));
+    const Component comp = component_of(p.name);
+    if (!segments.empty() && segments.back().place == place && segments.back().component == comp) {
+      segments.back().count += p.numel();
+    } else {
+      segments.push_back({place, comp, running, p.numel()});
+    }
+    running += p.numel();
+  }
+  for (const Segment& seg : segments) {
+    const double x0 = x_of(seg.first), x1 = x_of(seg.first + seg.count);
+    doc.rect(x0, y, x1 - x0, kBarHeight, {.fill = bar_colour(seg.component)});
+    // A LayerNorm is 2d numbers, under a pixel at this scale: drawn to scale, and marked
+    // above the bar so that it is not mistaken for absent.
+    if (seg.component == Component::norm) {
+      doc.rect((x0 + x1) / 2 - 1.5, y - 9, 3, 7, {.fill = bar_colour(seg.component)});
+    }
+  }
+  doc.rect(kLeft, y, kBarWidth, kBarHeight, {.stroke = svg::colour::ink, .stroke_width = 0.8});
+  // A bracket under each place, labelled with its count.
+  const double bracket_y = y + kBarHeight + 8;
+  for (std::size_t i = 0; i < segments.size();) {
+    std::size_t j = i, count = 0;
+    while (j < segments.size() && segments[j].place == segments[i].place) count += segments[j++].count;
+    const double x0 = x_of(segments[i].first), x1 = x_of(segments[i].first + count);
+    doc.line(x0 + 1, bracket_y, x1 - 1, bracket_y, svg::colour::ink, 1.2);
+    doc.line(x0 + 1, bracket_y - 4, x0 + 1, bracket_y, svg::colour::ink, 1.2);
+    doc.line(x1 - 1, bracket_y - 4, x1 - 1, bracket_y, svg::colour::ink, 1.2);
+    // The small places (ln_final is 0.1 %) get their label to the left of the bar's end.
+    const bool wide = x1 - x0 > 70;
+    const double label_x = wide ? (x0 + x1) / 2 : std::min(x1, kLeft + kBarWidth) ;
+    const std::string_view anchor = wide ? "middle" : "end";
+    doc.text(label_x, bracket_y + 16, segments[i].place, {.size = 11.5, .anchor = anchor, .bold = true});
+    doc.text(label_x, bracket_y + 31, lab::with_commas(count), {.size = 11, .anchor = anchor, .fill = svg::colour::grey});
+    i = j;
+  }
+  doc.text(kLeft, bracket_y + 62,
+           fmt::format("A block: 4d² = {} attention + 2·d·d_ff + d_ff + d = {} FFN + 4d = {} LayerNorm.",
+                       lab::with_commas(4 * c.d_model() * c.d_model()),
+                       lab::with_commas(2 * c.d_model() * c.d_ff() + c.d_ff() + c.d_model()), 4 * c.d_model()),
+           {.size = 11.5, .fill = svg::colour::ink});
+  doc.text(kLeft, bracket_y + 80,
+           "The head has no tensor of its own: logits = h·Eᵀ reads E, so E appears once.",
+           {.size = 11.5, .fill = svg::colour::ink});
+  return doc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +242,7 @@ int main(int argc, char** argv) {
   lab::CommonOptions options;
   lab::add_common_options(app, options);
   minimodel::ConfigValues values;  // the locked configuration unless flags say otherwise
+  std::string svg_dir;             // empty: no diagram
   app.add_option("--d-model", values.d_model, "width of the residual stream")->capture_default_str();
   app.add_option("--n-heads", values.n_heads, "attention heads (d_model must divide by it)")->capture_default_str();
   app.add_option("--n-layers", values.n_layers, "transformer blocks")->capture_default_str();
@@ -125,10 +250,23 @@ int main(int argc, char** argv) {
   app.add_option("--vocab-size", values.vocab_size, "tokens in the vocabulary")->capture_default_str();
   app.add_option("--context-len", values.context_len, "longest sequence (no parameters depend on it)")
       ->capture_default_str();
+  std::string norm = "layernorm";
+  bool no_biases = false;
+  app.add_option("--norm", norm, "layernorm (the SPEC's model: gamma and beta) or rmsnorm (gain only)")
+      ->check(CLI::IsMember({"layernorm", "rmsnorm"}))
+      ->capture_default_str();
+  app.add_flag("--no-biases", no_biases, "leave out the FFN biases b_1 and b_2 (attention has none anyway)");
+  lab::svg::add_option(app, svg_dir);
 
   return lab::run(app, argc, argv, [&] {
+    values.norm = minimodel::norm_kind_from_string(norm);
+    values.ffn_biases = !no_biases;
+    g_norm = values.norm;
+    g_ffn_biases = values.ffn_biases;
     const MiniGPTConfig config(values);  // validated here: a bad size is a clear error
     const MiniGPT model(config, options.seed);
+    const std::filesystem::path svg_directory =
+        svg_dir.empty() ? std::filesystem::path{} : lab::svg::checked_directory(svg_dir);
     const std::size_t V = config.vocab_size(), d = config.d_model(), L = config.n_layers(),
                       f = config.d_ff();
     const std::size_t total = model.parameter_count();
@@ -157,15 +295,25 @@ int main(int argc, char** argv) {
     report.print("{:<28} {:>8}", "one block (block_0)", per_block);
 
     report.section("Closed form");
-    const std::size_t embedding = V * d, block = 4 * d * d + 2 * d * f + f + d + 4 * d, final_norm = 2 * d;
-    report.print("|θ| = V·d + L·(4d² + 2·d·d_ff + d_ff + d + 4d) + 2d");
-    report.print("    = {}·{} + {}·(4·{}² + 2·{}·{} + {} + {} + 4·{}) + 2·{}", V, d, L, d, d, f, f, d, d, d);
+    // The terms that depend on the variant: a LayerNorm holds 2d (gamma, beta), an RMSNorm d
+    // (its gain); the FFN biases hold d_ff + d.
+    const bool layer_norm = config.norm() == minimodel::NormKind::layer_norm, biases = config.ffn_biases();
+    const std::size_t norm_size = layer_norm ? 2 * d : d, bias_size = biases ? f + d : 0;
+    const std::size_t embedding = V * d, block = 4 * d * d + 2 * d * f + bias_size + 2 * norm_size,
+                      final_norm = norm_size;
+    const std::string bias_term = biases ? " + d_ff + d" : "", norm_term = layer_norm ? "4d" : "2d",
+                      final_term = layer_norm ? "2d" : "d";
+    const std::string block_formula = fmt::format("4d² + 2·d·d_ff{} + {}", bias_term, norm_term);
+    report.print("|θ| = V·d + L·({}) + {}", block_formula, final_term);
+    report.print("    = {}·{} + {}·(4·{}² + 2·{}·{}{} + {}·{}) + {}{}", V, d, L, d, d, f,
+                 biases ? fmt::format(" + {} + {}", f, d) : "", layer_norm ? 4 : 2, d,
+                 layer_norm ? "2·" : "", d);
     report.print("    = {} + {}·{} + {}", embedding, L, block, final_norm);
     report.print("    = {}", minimodel::closed_form_parameter_count(config));
     report.print("");
     report.check("counted from the tensors == closed form", total == minimodel::closed_form_parameter_count(config),
                  fmt::format("{} == {}", total, minimodel::closed_form_parameter_count(config)));
-    report.check("one block counted == 4d² + 2·d·d_ff + d_ff + d + 4d", per_block == block,
+    report.check(fmt::format("one block counted == {}", block_formula), per_block == block,
                  fmt::format("{} == {}", per_block, block));
     results["closed_form"] = minimodel::closed_form_parameter_count(config);
     results["counted"] = total;
@@ -192,7 +340,8 @@ int main(int argc, char** argv) {
     report.print("12·d²          = 12·{}² = {}", d, rule);
     report.print("one block      = {}", block);
     if (f == 4 * d) {
-      report.print("difference     = {} = d_ff + d (FFN biases) + 4d (two LayerNorms)", block - rule);
+      report.print("difference     = {} ={} {}", block - rule, biases ? " d_ff + d (FFN biases) +" : "",
+                   layer_norm ? "4d (two LayerNorms)" : "2d (two RMSNorm gains)");
     } else {
       // With another ratio the matrices hold 4d² + 2·d·d_ff, not 12d², and the rule misleads.
       report.print("difference     = {} (d_ff = {} is not 4d = {}: the rule assumes it is)",
@@ -207,6 +356,7 @@ int main(int argc, char** argv) {
     struct Mistake {
       std::string what;
       long long delta;
+      bool applies = true;  // false when the variant already lacks what the mistake forgets
     };
     const auto count_if = [&](const std::function<bool(const Parameter&)>& which) {
       return static_cast<long long>(sum_over(model, [&](const Parameter& p) { return which(p) ? p.numel() : 0; }));
@@ -218,25 +368,32 @@ int main(int argc, char** argv) {
         {"biases on W_q, W_k, W_v, W_o (+4d per block)",
          out_dims_if([](const Parameter& p) { return component_of(p.name) == Component::attention; })},
         {"an untied head (a copy of E)", count_if([](const Parameter& p) { return p.name == "E"; })},
-        {"LayerNorm without beta", -count_if([](const Parameter& p) { return ends_with(p.name, ".beta"); })},
-        {"FFN without biases", -count_if([](const Parameter& p) { return ends_with(p.name, ".b_1") || ends_with(p.name, ".b_2"); })},
+        {"LayerNorm without beta", -count_if([](const Parameter& p) { return ends_with(p.name, ".beta"); }),
+         layer_norm},
+        {"FFN without biases", -count_if([](const Parameter& p) { return ends_with(p.name, ".b_1") || ends_with(p.name, ".b_2"); }),
+         biases},
         {"no final LayerNorm", -count_if([](const Parameter& p) { return p.name.rfind("ln_final.", 0) == 0; })},
         {"only one LayerNorm per block", -count_if([](const Parameter& p) { return p.name.find(".ln2.") != std::string::npos; })},
     };
     report.print("{:<46} {:>8} {:>10}", "mistake", "change", "total");
     report.print("{:<46} {:>8} {:>10}", "(none: the model as specified)", "", total);
+    bool all_differ = true;
     for (const Mistake& m : mistakes) {
       const long long wrong = static_cast<long long>(total) + m.delta;
+      if (!m.applies) {
+        report.print("{:<46} {:>8} {:>10}", m.what, "n/a", "(this variant has none)");
+        continue;
+      }
       report.print("{:<46} {:>+8} {:>10}", m.what, m.delta, wrong);
       results["mistakes"].push_back({{"mistake", m.what}, {"change", m.delta}, {"total", wrong}});
+      all_differ = all_differ && m.delta != 0;
     }
     report.print("");
-    bool all_differ = true;
-    for (const Mistake& m : mistakes) all_differ = all_differ && m.delta != 0;
     report.check("every mistake changes the total, so the closed-form check would catch it", all_differ);
 
     report.section("Where the parameter mass lives");
     stacked_bar(report, parts, total);
+    if (!svg_dir.empty()) lab::svg::write(svg_directory, "parameter-bar.svg", parameter_bar_svg(model, parts));
 
     return report.finish();
   });

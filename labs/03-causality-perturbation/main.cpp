@@ -4,12 +4,16 @@
 // depend only on inputs 0..i: changing input j must leave outputs 0..j−1 bit-identical.
 // The influence matrix shows it for every j at once, and a negative control with the mask
 // removed shows that the check would catch a leak.
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "lab.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
+#include "minimodel/vocab.hpp"
+#include "svg.hpp"
 
 namespace {
 
@@ -79,6 +83,59 @@ std::size_t nonzero_above_diagonal(const std::vector<std::vector<double>>& m) {
   return count;
 }
 
+// diagrams/causality-influence.svg: the two matrices side by side, on one colour scale.
+// Exact zeros are grey: they are the lab's claim, exact on every machine.
+lab::svg::Document influence_svg(const std::vector<TokenId>& tokens,
+                                 const std::vector<std::vector<double>>& masked,
+                                 const std::vector<std::vector<double>>& unmasked) {
+  namespace svg = lab::svg;
+  const std::size_t T = tokens.size();
+  const minimodel::Vocabulary& vocab = minimodel::Vocabulary::builtin();
+  double largest = 0.0;
+  for (const auto* m : {&masked, &unmasked}) {
+    for (const auto& row : *m) {
+      for (const double v : row) largest = std::max(largest, v);
+    }
+  }
+  svg::Heatmap left{.title = "causal mask on (the model)",
+                    .row_axis = "output position i",
+                    .column_axis = "changed input position j",
+                    .scale_max = largest,
+                    .grey_exact_zeros = true,
+                    .cell = T <= 8 ? 28.0 : 224.0 / static_cast<double>(T)};
+  left.decimals = T <= 8 ? 2 : -1;  // numbers only where they fit
+  for (std::size_t t = 0; t < T; ++t) {
+    const std::string label = fmt::format("{} · {}", t, vocab.word(tokens[t]));
+    left.row_labels.push_back(label);
+    left.column_labels.push_back(label);
+  }
+  svg::Heatmap right = left;
+  right.title = "mask removed (negative control)";
+  for (std::size_t i = 0; i < T; ++i) {
+    for (std::size_t j = 0; j < T; ++j) {
+      left.values.push_back(masked[i][j]);
+      right.values.push_back(unmasked[i][j]);
+    }
+  }
+  const svg::Size map = svg::measure(left);
+  constexpr double kMargin = 16, kGap = 18, kTop = 62;
+  const double width = kMargin + 2 * map.width + kGap + 90, height = kTop + map.height + 46;
+  svg::Document doc(width, height, "Lab 03 · causality influence matrix, with and without the mask",
+                    "Drawn by lab03-causality-perturbation --svg from the model's logits (seed and "
+                    "tokens as in its output). Regenerate with scripts/regen-diagrams.sh.");
+  doc.heading("Which inputs move which outputs",
+              fmt::format("M[i][j] = max over the vocabulary of |Δ logit| at output i when input j "
+                          "changes (id → (id + 7) mod 64)"));
+  svg::draw(doc, kMargin, kTop, left);
+  svg::draw(doc, kMargin + map.width + kGap, kTop, right);
+  const double scale_y = kTop + (map.height - left.cell * static_cast<double>(T)) + 8;
+  svg::colour_scale(doc, kMargin + 2 * map.width + kGap + 14, scale_y, left.cell * static_cast<double>(T) - 16,
+                    largest, "max |Δ logit|", 2);
+  svg::swatch(doc, kMargin + 40, kTop + map.height + 24, svg::colour::light_grey,
+              "exactly 0, bit for bit: output i never sees a later input j > i");
+  return doc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,15 +147,18 @@ int main(int argc, char** argv) {
   lab::add_common_options(app, options);
   std::vector<TokenId> tokens(std::begin(minimodel::kCausalityTokens), std::end(minimodel::kCausalityTokens));
   std::size_t perturb_at = 5;
+  std::string svg_dir;  // empty: no diagrams
   app.add_option("--tokens", tokens, "token ids, comma-separated (each < 64, at most 32 of them)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--perturb-at", perturb_at, "position of the seed test's changed token")
       ->capture_default_str();
+  lab::svg::add_option(app, svg_dir);
 
   return lab::run(app, argc, argv, [&] {
     const MiniGPT model(minimodel::MiniGPTConfig(), options.seed);
     model.validate_tokens(tokens);  // ids in range, 1 <= T <= context: a clear error otherwise
+    const std::filesystem::path svg_directory = svg_dir.empty() ? std::filesystem::path{} : lab::svg::checked_directory(svg_dir);
     const std::size_t T = tokens.size(), V = model.config().vocab_size();
     if (perturb_at >= T) {
       throw minimodel::InputError(fmt::format(
@@ -166,6 +226,10 @@ int main(int argc, char** argv) {
     report.check("the check above would catch a leak: entries above the diagonal are non-zero without the mask",
                  leaks > 0, fmt::format("{} of {} entries above the diagonal leak", leaks, T * (T - 1) / 2));
     results["influence_unmasked"] = unmasked;
+
+    if (!svg_dir.empty()) {
+      lab::svg::write(svg_directory, "causality-influence.svg", influence_svg(tokens, masked, unmasked));
+    }
 
     return report.finish();
   });

@@ -1,6 +1,7 @@
 #include "lab.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,9 +12,76 @@
 
 namespace lab {
 
+namespace {
+
+// CLI11 2.1 converts "-5" for an unsigned option to 2^64 − 5, and a number too large for the
+// option's type to the type's maximum, both without a word. Every integer option of a lab is
+// therefore checked as text first; the message quotes what was typed.
+std::string check_integer_text(const std::string& text, bool is_unsigned) {
+  const std::string_view digits = !text.empty() && text.front() == '+' ? std::string_view(text).substr(1)
+                                                                        : std::string_view(text);
+  const char* first = digits.data();
+  const char* last = digits.data() + digits.size();
+  if (is_unsigned && !digits.empty() && digits.front() == '-') {
+    return fmt::format("'{}' is negative; give a whole number >= 0", text);
+  }
+  std::uint64_t as_unsigned = 0;
+  std::int64_t as_signed = 0;
+  const std::from_chars_result parsed = is_unsigned ? std::from_chars(first, last, as_unsigned)
+                                                    : std::from_chars(first, last, as_signed);
+  if (parsed.ec == std::errc::result_out_of_range) {
+    return fmt::format("'{}' is out of range for this option", text);
+  }
+  if (parsed.ec != std::errc() || parsed.ptr != last || digits.empty()) {
+    return fmt::format("'{}' is not a whole number", text);
+  }
+  return "";
+}
+
+// An empty value is never what a student meant: `--load-weights ''` (or an unset shell
+// variable) would otherwise read as "no file given" and run on the seeded weights.
+std::string check_not_empty(const std::string& text) {
+  return text.empty() ? "the value is empty; give one, or leave the option out" : "";
+}
+
+void check_option_values(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    const std::string type = option->get_type_name();
+    if (type == "TEXT") option->check(CLI::Validator(check_not_empty, "", ""));
+    if (type != "UINT" && type != "INT") continue;
+    const bool is_unsigned = type == "UINT";
+    option->check(CLI::Validator(
+        [is_unsigned](std::string& text) { return check_integer_text(text, is_unsigned); }, "", ""));
+  }
+}
+
+// --json is written at the very end of a run: refuse a path that cannot be written before the
+// run starts, instead of after a page of output (and after a lab wrote its other files).
+std::string check_output_path(const std::string& text) {
+  namespace fs = std::filesystem;
+  if (text.empty()) return "the path is empty";
+  const fs::path path(text);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    return fmt::format("cannot write '{}': it is a directory; give a file name", text);
+  }
+  const fs::path directory = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(directory, ec)) {
+    return fmt::format("cannot write '{}': '{}' is not an existing directory", text, directory.string());
+  }
+  if (::access(directory.c_str(), W_OK | X_OK) != 0) {
+    return fmt::format("cannot write '{}': the directory '{}' is not writable ({})", text,
+                       directory.string(), std::strerror(errno));
+  }
+  return "";
+}
+
+}  // namespace
+
 void add_common_options(CLI::App& app, CommonOptions& options) {
   app.add_option("--seed", options.seed, "seed of the model's initialisation")->capture_default_str();
-  app.add_option("--json", options.json_path, "also write the results as JSON to this file");
+  app.add_option("--json", options.json_path, "also write the results as JSON to this file")
+      ->check(CLI::Validator(check_output_path, "", ""));
 }
 
 Report::Report(LabInfo info, const CommonOptions& options)
@@ -77,6 +145,7 @@ int Report::finish() {
 }
 
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  check_option_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -124,6 +193,16 @@ std::string number(double value, int decimals) {
   std::string text = fmt::format("{:.{}f}", value, decimals);
   if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);
   return text;
+}
+
+std::string with_commas(std::size_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::string row(std::span<const double> values, int decimals) {

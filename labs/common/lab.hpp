@@ -70,7 +70,9 @@ class Report {
 };
 
 // Parses the command line and runs the lab's body. A bad flag prints CLI11's message and
-// exits 2 (--help exits 0); a minimodel::Error or any other exception prints one line
+// exits 2 (--help exits 0); so does an empty value, or an integer option given a negative
+// number for an unsigned field, a fraction or a number out of range (checked as text, since
+// CLI11 would wrap or clamp them); a minimodel::Error or any other exception prints one line
 // "error: ..." on stderr and exits 2. Never a crash.
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
@@ -80,6 +82,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 
 // Fixed-precision numbers for the tables: "-0.260070", widths aligned by the caller.
 std::string number(double value, int decimals = 6);
+// "103,680": thousands separated, the same in every locale.
+std::string with_commas(std::size_t n);
 // "[ 0.999995, -0.999995 ]" for one row.
 std::string row(std::span<const double> values, int decimals = 6);
 std::string row(std::span<const float> values, int decimals = 6);

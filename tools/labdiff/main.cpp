@@ -3,7 +3,12 @@
 // |a − b| <= abs + rel·|expected|. Exit status 0 when they match, 1 when they differ, 2 on a
 // usage or I/O error.
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -13,11 +18,39 @@
 namespace {
 
 std::string read_file(const std::string& path) {
+  // An ifstream opens a directory without complaint and reads it as empty: two directories
+  // would "match". Refuse them by name.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw std::runtime_error(fmt::format("cannot read '{}': it is a directory, not a lab output", path));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
+  if (!in) throw std::runtime_error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// CLI::NonNegativeNumber would name the range as 0 to DBL_MAX written out in 309 digits.
+std::string check_tolerance(const std::string& text) {
+  double value = 0.0;
+  const char* last = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), last, value);
+  if (ec != std::errc() || stop != last || text.empty()) return fmt::format("'{}' is not a number", text);
+  if (!(value >= 0.0) || !std::isfinite(value)) {
+    return fmt::format("'{}' is not a tolerance: give a finite number >= 0", text);
+  }
+  return "";
+}
+
+std::string check_count(const std::string& text) {
+  std::size_t value = 0;
+  const char* last = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), last, value);
+  if (ec != std::errc() || stop != last || text.empty()) {
+    return fmt::format("'{}' is not a whole number >= 0", text);
+  }
+  return "";
 }
 
 void print_differences(const labdiff::Comparison& c, const std::string& expected_name,
@@ -56,9 +89,12 @@ int main(int argc, char** argv) {
   bool chapter = false, update = false;
   app.add_option("expected", first, "the reference output (or, with --chapter, the chapter)")->required();
   app.add_option("actual", second, "the output to check")->required();
-  app.add_option("--abs", tol.abs, "absolute tolerance for decimals")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--rel", tol.rel, "relative tolerance for decimals")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--max-shown", max_shown, "differences to print")->capture_default_str();
+  const CLI::Validator tolerance(check_tolerance, "TOLERANCE >= 0", "");
+  app.add_option("--abs", tol.abs, "absolute tolerance for decimals")->capture_default_str()->check(tolerance);
+  app.add_option("--rel", tol.rel, "relative tolerance for decimals")->capture_default_str()->check(tolerance);
+  app.add_option("--max-shown", max_shown, "differences to print")
+      ->capture_default_str()
+      ->check(CLI::Validator(check_count, "", ""));
   app.add_flag("--chapter", chapter, "compare the output excerpts embedded in a chapter with the output");
   app.add_flag("--update-chapter", update,
                "rewrite the chapter's excerpts from the output (used by scripts/regen-expected.sh only)");

@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Lab 02 · Parameter inventory: every tensor of Mini-GPT counted, subtotalled and checked "
       "against the closed form. Give sizes to count another configuration the same way, e.g. "
-      "--vocab-size 512.\nChapter: labs/02-parameter-inventory/README.md"};
+      "--vocab-size 512, or theory 04's variant: --vocab-size 512 --norm rmsnorm --no-biases.\n"
+      "Chapter: labs/02-parameter-inventory/README.md"};
   lab::CommonOptions options;
   lab::add_common_options(app, options);
   minimodel::ConfigValues values;  // the locked configuration unless flags say otherwise

@@ -25,16 +25,14 @@ enum class Component { embedding, attention, norm, ffn };
 constexpr std::array kComponents = {Component::embedding, Component::attention, Component::norm,
                                     Component::ffn};
 
-// The model's variant, set once from the flags: the labels name what the tensors are.
-minimodel::NormKind g_norm = minimodel::NormKind::layer_norm;
-bool g_ffn_biases = true;
-
-const char* label(Component c) {
+// What a component's tensors are, in this config's variant.
+const char* label(Component c, const MiniGPTConfig& config) {
   switch (c) {
     case Component::embedding: return "embedding E (tied head)";
     case Component::attention: return "attention W_q W_k W_v W_o";
-    case Component::norm: return g_norm == minimodel::NormKind::layer_norm ? "LayerNorm gamma, beta" : "RMSNorm gain gamma";
-    case Component::ffn: return g_ffn_biases ? "FFN W_1 b_1 W_2 b_2" : "FFN W_1 W_2";
+    case Component::norm:
+      return config.norm() == minimodel::NormKind::layer_norm ? "LayerNorm gamma, beta" : "RMSNorm gain gamma";
+    case Component::ffn: return config.ffn_biases() ? "FFN W_1 b_1 W_2 b_2" : "FFN W_1 W_2";
   }
   return "?";
 }
@@ -91,7 +89,8 @@ std::map<Component, std::size_t> subtotals(const MiniGPT& model) {
   return by_component;
 }
 
-void stacked_bar(lab::Report& report, const std::map<Component, std::size_t>& parts, std::size_t total) {
+void stacked_bar(lab::Report& report, const MiniGPTConfig& config, const std::map<Component, std::size_t>& parts,
+                 std::size_t total) {
   // 64 characters shared in proportion to the counts; a non-empty part gets at least one so
   // that the small ones (the norms) stay visible, taken from the largest part. Integer
   // arithmetic only, so the bar is the same on every machine.
@@ -110,7 +109,7 @@ void stacked_bar(lab::Report& report, const std::map<Component, std::size_t>& pa
   for (const Component c : kComponents) bar += std::string(chars[c], bar_symbol(c));
   report.print("|{}|", bar);
   for (const Component c : kComponents) {
-    report.print("  {} = {}", bar_symbol(c), label(c));
+    report.print("  {} = {}", bar_symbol(c), label(c, config));
   }
 }
 
@@ -167,7 +166,7 @@ lab::svg::Document parameter_bar_svg(const MiniGPT& model, const std::map<Compon
   for (const Component comp : kComponents) {
     const std::size_t count = parts.count(comp) ? parts.at(comp) : 0;
     y += 19;
-    svg::swatch(doc, kLeft, y, bar_colour(comp), label(comp));
+    svg::swatch(doc, kLeft, y, bar_colour(comp), label(comp, c));
     doc.text(kLeft + 330, y, lab::with_commas(count), {.size = 11.5, .anchor = "end"});
     doc.text(kLeft + 400, y, percent(count, model.parameter_count()), {.size = 11.5, .anchor = "end"});
   }
@@ -262,8 +261,6 @@ int main(int argc, char** argv) {
   return lab::run(app, argc, argv, [&] {
     values.norm = minimodel::norm_kind_from_string(norm);
     values.ffn_biases = !no_biases;
-    g_norm = values.norm;
-    g_ffn_biases = values.ffn_biases;
     const MiniGPTConfig config(values);  // validated here: a bad size is a clear error
     const MiniGPT model(config, options.seed);
     const std::filesystem::path svg_directory =
@@ -287,8 +284,8 @@ int main(int argc, char** argv) {
     const std::map<Component, std::size_t> parts = subtotals(model);
     for (const Component c : kComponents) {
       const std::size_t count = parts.count(c) ? parts.at(c) : 0;
-      report.print("{:<28} {:>8} {:>8}", label(c), count, percent(count, total));
-      results["subtotals"][label(c)] = count;
+      report.print("{:<28} {:>8} {:>8}", label(c, config), count, percent(count, total));
+      results["subtotals"][label(c, config)] = count;
     }
     const std::size_t per_block = sum_over(model, [](const Parameter& p) {
       return p.name.rfind("block_0.", 0) == 0 ? p.numel() : 0;
@@ -393,7 +390,7 @@ int main(int argc, char** argv) {
     report.check("every mistake changes the total, so the closed-form check would catch it", all_differ);
 
     report.section("Where the parameter mass lives");
-    stacked_bar(report, parts, total);
+    stacked_bar(report, config, parts, total);
     if (!svg_dir.empty()) lab::svg::write(svg_directory, "parameter-bar.svg", parameter_bar_svg(model, parts));
 
     return report.finish();

@@ -8,15 +8,6 @@
 
 namespace minimodel {
 
-std::string InitRule::describe() const {
-  switch (kind) {
-    case Kind::normal: return fmt::format("N(0, {:.6g}²)", std);
-    case Kind::zeros: return "zeros";
-    case Kind::ones: return "ones";
-  }
-  return "?";
-}
-
 Parameter& ParameterRegistry::add(std::string name, const Shape& shape, InitRule init) {
   if (find(name) != nullptr) {
     throw Error(fmt::format("parameter '{}' is registered twice", name));

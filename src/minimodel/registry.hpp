@@ -23,7 +23,6 @@ struct InitRule {
   static InitRule normal(double std) { return {Kind::normal, std}; }
   static InitRule zeros() { return {Kind::zeros, 0.0}; }
   static InitRule ones() { return {Kind::ones, 0.0}; }
-  std::string describe() const;  // "N(0, 0.125²)", "zeros", "ones"
 };
 
 struct Parameter {

@@ -59,13 +59,34 @@ std::size_t cols(const Tensor& m) { return m.shape[1]; }
 // ---------------------------------------------------------------------------------------------
 // Weights: read by SPEC name, shape checked against what the config says it must be.
 
-Tensor read_weight(const ParameterRegistry& weights, const std::string& name, const Dims& expected) {
-  const Parameter& parameter = weights.at(name);
-  const Dims held = parameter.shape();
+// Where the weights come from: the model's fp32 registry (every comparison with the model), or
+// a set of doubles (the finite-difference checks of the backward, which perturb a weight by far
+// less than an fp32 ulp). Exactly one of the two is set.
+struct WeightSource {
+  const ParameterRegistry* registry = nullptr;
+  const Weights* doubles = nullptr;
+};
+
+void require_shape(const std::string& name, const Dims& held, const Dims& expected) {
   if (held != expected) {
     throw Error(fmt::format("reference: parameter {} has shape {}, but the config needs {}", name,
                             shape_text(held), shape_text(expected)));
   }
+}
+
+Tensor read_weight(const WeightSource& source, const std::string& name, const Dims& expected) {
+  if (source.doubles != nullptr) {
+    const auto it = source.doubles->find(name);
+    if (it == source.doubles->end()) throw Error(fmt::format("no parameter named '{}'", name));
+    require_shape(name, it->second.shape, expected);
+    if (it->second.data.size() != element_count(expected)) {
+      throw Error(fmt::format("reference: parameter {} holds {} values for shape {}", name,
+                              it->second.data.size(), shape_text(expected)));
+    }
+    return it->second;
+  }
+  const Parameter& parameter = source.registry->at(name);
+  require_shape(name, parameter.shape(), expected);
   Tensor w = zeros(expected);
   const float* stored = parameter.data();
   for (std::size_t i = 0; i < parameter.numel(); ++i) w.data[i] = static_cast<double>(stored[i]);
@@ -81,7 +102,7 @@ struct BlockWeights {
   Tensor W_2, b_2;             // (d_ff, d), (d,)
 };
 
-BlockWeights read_block_weights(const MiniGPTConfig& config, const ParameterRegistry& weights,
+BlockWeights read_block_weights(const MiniGPTConfig& config, const WeightSource& weights,
                                 const std::string& prefix) {
   const std::size_t d = config.d_model(), f = config.d_ff();
   auto read = [&](const char* suffix, const Dims& shape) {
@@ -286,7 +307,7 @@ Tensor feed_forward(const MiniGPTConfig& config, const BlockWeights& w, const st
 }
 
 // x (T, d) -> y (T, d), the Pre-LN block block_<index>. x has been validated.
-Tensor run_block(const MiniGPTConfig& config, const ParameterRegistry& weights, std::size_t index,
+Tensor run_block(const MiniGPTConfig& config, const WeightSource& weights, std::size_t index,
                  const Tensor& x, const Options& options, StepLog& log) {
   const std::string prefix = fmt::format("block_{}", index);
   const BlockWeights w = read_block_weights(config, weights, prefix);
@@ -425,8 +446,10 @@ void softmax_last_axis(Tensor& x) {
 // ---------------------------------------------------------------------------------------------
 // The forwards.
 
-Result block_forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
-                     std::size_t index, const Tensor& x, const Options& options) {
+namespace {
+
+Result block_forward_from(const MiniGPTConfig& config, const WeightSource& weights,
+                          std::size_t index, const Tensor& x, const Options& options) {
   if (index >= config.n_layers()) {
     throw InputError(fmt::format("reference: block index {} does not exist; rule: index < "
                                  "n_layers = {}",
@@ -450,8 +473,8 @@ Result block_forward(const MiniGPTConfig& config, const ParameterRegistry& weigh
   return result;
 }
 
-Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
-               std::span<const TokenId> tokens, const Options& options) {
+Result forward_from(const MiniGPTConfig& config, const WeightSource& weights,
+                    std::span<const TokenId> tokens, const Options& options) {
   const std::size_t T = tokens.size(), d = config.d_model(), V = config.vocab_size();
   check_length(T, options.position_offset, config.context_len(), "the token sequence");
   for (std::size_t t = 0; t < T; ++t) {
@@ -487,6 +510,38 @@ Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
   result.output = matmul(normed, transpose(E));
   log.keep("logits", result.output);
   return result;
+}
+
+}  // namespace
+
+Result block_forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
+                     std::size_t index, const Tensor& x, const Options& options) {
+  return block_forward_from(config, WeightSource{.registry = &weights}, index, x, options);
+}
+
+Result block_forward(const MiniGPTConfig& config, const Weights& weights, std::size_t index,
+                     const Tensor& x, const Options& options) {
+  return block_forward_from(config, WeightSource{.doubles = &weights}, index, x, options);
+}
+
+Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
+               std::span<const TokenId> tokens, const Options& options) {
+  return forward_from(config, WeightSource{.registry = &weights}, tokens, options);
+}
+
+Result forward(const MiniGPTConfig& config, const Weights& weights,
+               std::span<const TokenId> tokens, const Options& options) {
+  return forward_from(config, WeightSource{.doubles = &weights}, tokens, options);
+}
+
+Weights to_double(const ParameterRegistry& registry) {
+  Weights weights;
+  for (const Parameter& p : registry) {
+    Tensor w{p.shape(), std::vector<double>(p.numel())};
+    for (std::size_t i = 0; i < p.numel(); ++i) w.data[i] = static_cast<double>(p.data()[i]);
+    weights.emplace(p.name, std::move(w));
+  }
+  return weights;
 }
 
 const Tensor& step(const Result& result, std::string_view name) {

@@ -4,6 +4,8 @@
 // weights — no xtensor, no BLAS, no helper of the fast path — so an error in one is not
 // copied into the other. It is slow on purpose; the labs and tests compare the model to it.
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,13 +41,25 @@ struct Result {
   std::vector<Step> steps;  // empty unless Options::keep_steps
 };
 
+// Weights as doubles, by SPEC name. The finite-difference checks of the backward perturb one of
+// them by far less than an fp32 ulp, which the model's fp32 registry could not hold.
+using Weights = std::map<std::string, Tensor, std::less<>>;
+
+// Every parameter of the registry, converted exactly to double.
+Weights to_double(const ParameterRegistry& registry);
+
 // tokens (T,) -> logits (T, vocab_size), reading the weights by their SPEC names.
 Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
+               std::span<const TokenId> tokens, const Options& options = {});
+// The same on double weights (the same names and shapes; a missing one is an Error).
+Result forward(const MiniGPTConfig& config, const Weights& weights,
                std::span<const TokenId> tokens, const Options& options = {});
 
 // One Pre-LN block, block_<index>, on x (T, d_model).
 Result block_forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
                      std::size_t index, const Tensor& x, const Options& options = {});
+Result block_forward(const MiniGPTConfig& config, const Weights& weights, std::size_t index,
+                     const Tensor& x, const Options& options = {});
 
 // The recorded step with this name; throws Error when there is none (keep_steps was off, or
 // the name is misspelt).

@@ -48,6 +48,7 @@ class CausalSelfAttention {
   const Parameter& W_k() const { return W_k_; }
   const Parameter& W_v() const { return W_v_; }
   const Parameter& W_o() const { return W_o_; }
+  const RotaryTable& rope() const { return *rope_; }  // the backward rotates back by −angle
 
  private:
   std::string name_;

@@ -25,6 +25,7 @@ class LayerNorm {
   NormKind kind() const { return kind_; }
   const Parameter& gamma() const { return gamma_; }
   const Parameter* beta() const { return beta_; }  // nullptr for RMSNorm
+  float eps() const { return eps_; }                 // the backward recomputes 1/std with it
 
  private:
   std::string name_;

@@ -43,6 +43,7 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
         "1 <= T and position_offset + T <= context_len = {}",
         name_, T, d, options.position_offset, d_model_, context_len_));
   }
+  // STARTER-BEGIN Pre-LN block forward | theory/01-transformer-block.md § Anatomy of a Pre-LN block
   Matrix& normed = b.normed;
   Matrix& branch = b.branch;
   Matrix& z = b.z;
@@ -64,6 +65,7 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
     return TraceEvent{name_ + ".resid2", {{T, d}, {T, d}}, "+", {T, d}, "y = z + ffn(ln2(z))",
                       values_for(tracer, y.data(), y.size())};
   });
+  // STARTER-END
 }
 
 }  // namespace minimodel

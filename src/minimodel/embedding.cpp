@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "minimodel/errors.hpp"
 #include "minimodel/matmul.hpp"
 
 namespace minimodel {
@@ -25,8 +26,10 @@ void Embedding::forward(std::span<const TokenId> tokens, Matrix& h, Tracer* trac
 void TiedLMHead::forward(const Matrix& h, Matrix& logits, Tracer* tracer) const {
   const std::size_t T = h.shape(0), V = E_.value.shape(0), d = E_.value.shape(1);
   ensure_shape(logits, T, V);
+  // STARTER-BEGIN tied LM head | theory/03-tied-embeddings-and-lm-head.md § logits = h·Eᵀ
   // Eᵀ is never formed: BLAS reads E (V, d) as transposed.
   gemm(view(h), view(E_), Transpose::yes, view(logits));
+  // STARTER-END
   report(tracer, [&] {
     return TraceEvent{"logits", {{T, d}, {d, V}}, "·", {T, V}, "h·Eᵀ (tied: the storage of E)",
                       values_for(tracer, logits.data(), logits.size())};

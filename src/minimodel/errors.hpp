@@ -2,6 +2,8 @@
 // The library's exceptions. Every one carries a message that names what was wrong and how
 // to fix it; the labs print it and exit non-zero.
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace minimodel {
 
@@ -32,6 +34,23 @@ class WeightsError : public Error {
 class NumericalError : public Error {
  public:
   using Error::Error;
+};
+
+// A piece of the model that the starter build (the `starter` preset, README "For students")
+// leaves to the student: `what` names it, `where` the chapter section that explains it.
+// The labs catch it, print "not implemented yet: <what>, see <where>" and fail the checks
+// that need the piece; the solution never throws it.
+class NotImplemented : public Error {
+ public:
+  NotImplemented(std::string what, std::string where)
+      : Error("not implemented yet: " + what + ", see " + where),
+        piece_(std::move(what)),
+        where_(std::move(where)) {}
+  const std::string& piece() const { return piece_; }
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string piece_, where_;
 };
 
 }  // namespace minimodel

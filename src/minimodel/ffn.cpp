@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "minimodel/errors.hpp"
 #include "minimodel/gelu.hpp"
 #include "minimodel/matmul.hpp"
 
@@ -36,11 +37,13 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
   const std::size_t T = x.shape(0), d = x.shape(1), f = W_1_.value.shape(1);
 
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
+  // STARTER-BEGIN FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   if (b_1_ != nullptr) {
     linear(x, W_1_, *b_1_, hidden);
   } else {
     linear(x, W_1_, hidden);
   }
+  // STARTER-END
   report(tracer, [&] {
     return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, b_1_ ? "x·W_1 + b_1" : "x·W_1",
                       values_for(tracer, hidden.data(), hidden.size())};
@@ -54,11 +57,13 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
                       values_for(tracer, hidden.data(), hidden.size())};
   });
 
+  // STARTER-BEGIN FFN forward, gelu·W_2 + b_2 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   if (b_2_ != nullptr) {
     linear(hidden, W_2_, *b_2_, out);
   } else {
     linear(hidden, W_2_, out);
   }
+  // STARTER-END
   report(tracer, [&] {
     return TraceEvent{name_ + ".out", {{T, f}, {f, d}}, "·", {T, d}, b_2_ ? "gelu·W_2 + b_2" : "gelu·W_2",
                       values_for(tracer, out.data(), out.size())};

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "minimodel/config.hpp"
+#include "minimodel/errors.hpp"
 
 namespace minimodel {
 
@@ -58,6 +59,7 @@ inline float erfc_nonnegative(float a) {
 // vectorises, which makes the FFN's activation several times faster, at float accuracy
 // (tests/test_layers.cpp measures the error against double std::erfc: a few ulp).
 inline float gelu_exact(float x) {
+  // STARTER-BEGIN GELU, exact form | theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form
   constexpr float inv_sqrt2 = 0.70710678118654752f;
   const float e = detail::erfc_nonnegative(std::fabs(x) * inv_sqrt2);  // erfc(|x|/√2)
   // erfc(−x/√2) is e for x <= 0 and 2 − e for x > 0. Written as offset + sign·e, choosing
@@ -65,11 +67,14 @@ inline float gelu_exact(float x) {
   const bool positive = x > 0.0f;
   const float offset = positive ? 2.0f : 0.0f, sign = positive ? -1.0f : 1.0f;
   return 0.5f * x * (offset + sign * e);
+  // STARTER-END
 }
 
 inline float gelu_tanh(float x) {
+  // STARTER-BEGIN GELU, tanh form | theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form
   constexpr float sqrt_2_over_pi = 0.79788456080286536f;
   return 0.5f * x * (1.0f + std::tanh(sqrt_2_over_pi * (x + 0.044715f * x * x * x)));
+  // STARTER-END
 }
 
 inline float gelu(float x, GeluForm form) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "minimodel/errors.hpp"
+
 namespace minimodel {
 
 LayerNorm::LayerNorm(ParameterRegistry& registry, std::string name, std::size_t d, double eps,
@@ -17,8 +19,9 @@ LayerNorm::LayerNorm(ParameterRegistry& registry, std::string name, std::size_t 
 void LayerNorm::forward(const Matrix& x, Matrix& y, Tracer* tracer) const {
   const std::size_t T = x.shape(0), d = x.shape(1);  // x: (T, d)
   ensure_shape(y, T, d);
-  const float* gamma = gamma_.data();
   const bool rms = kind_ == NormKind::rms_norm;
+  // STARTER-BEGIN LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
+  const float* gamma = gamma_.data();
   for (std::size_t t = 0; t < T; ++t) {
     const float* x_t = x.data() + t * d;
     float* y_t = y.data() + t * d;
@@ -40,6 +43,7 @@ void LayerNorm::forward(const Matrix& x, Matrix& y, Tracer* tracer) const {
       for (std::size_t j = 0; j < d; ++j) y_t[j] += beta[j];
     }
   }
+  // STARTER-END
   report(tracer, [&] {
     return TraceEvent{name_, {{T, d}}, "", {T, d},
                       rms ? fmt::format("γ·x/√(mean(x²)+{:g}) over the last axis (RMSNorm)", eps_)

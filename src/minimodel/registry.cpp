@@ -55,6 +55,7 @@ void ParameterRegistry::initialize(std::uint64_t seed) {
 }
 
 std::size_t closed_form_parameter_count(const MiniGPTConfig& c) {
+  // STARTER-BEGIN closed-form parameter count | theory/04-parameter-count.md § The rules of the count
   const std::size_t V = c.vocab_size(), d = c.d_model(), L = c.n_layers(), f = c.d_ff();
   const std::size_t norm = c.norm() == NormKind::layer_norm ? 2 * d : d;  // gamma (+ beta)
   const std::size_t attention = 4 * d * d;                          // W_q, W_k, W_v, W_o, no biases
@@ -62,6 +63,7 @@ std::size_t closed_form_parameter_count(const MiniGPTConfig& c) {
   return V * d                          // E, shared with the LM head
          + L * (attention + ffn + 2 * norm)  // ln1 and ln2 in each block
          + norm;                        // ln_final
+  // STARTER-END
 }
 
 }  // namespace minimodel

@@ -1,0 +1,4 @@
+void f() {
+  int x = 0;  // STARTER-BEGIN after code | theory/00-motivation.md § Self-check
+  // STARTER-END
+}

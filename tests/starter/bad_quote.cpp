@@ -1,0 +1,4 @@
+void f() {
+  // STARTER-BEGIN bad "quote" | theory/00-motivation.md § Self-check
+  // STARTER-END
+}

@@ -1,0 +1,4 @@
+void f() {
+  int x = 0;
+  // STARTER-END
+}

@@ -307,13 +307,18 @@ int main(int argc, char** argv) {
                  biases ? fmt::format(" + {} + {}", f, d) : "", layer_norm ? 4 : 2, d,
                  layer_norm ? "2·" : "", d);
     report.print("    = {} + {}·{} + {}", embedding, L, block, final_norm);
-    report.print("    = {}", minimodel::closed_form_parameter_count(config));
-    report.print("");
-    report.check("counted from the tensors == closed form", total == minimodel::closed_form_parameter_count(config),
-                 fmt::format("{} == {}", total, minimodel::closed_form_parameter_count(config)));
+    // The library's closed form (registry.cpp) is one of the pieces a student writes; while it
+    // is not implemented yet, only its check fails: the counting above needs no formula.
+    const std::string closed_form_check = "counted from the tensors == closed form";
+    report.guard({closed_form_check}, [&] {
+      const std::size_t closed_form = minimodel::closed_form_parameter_count(config);
+      report.print("    = {}", closed_form);
+      report.print("");
+      report.check(closed_form_check, total == closed_form, fmt::format("{} == {}", total, closed_form));
+      results["closed_form"] = closed_form;
+    });
     report.check(fmt::format("one block counted == {}", block_formula), per_block == block,
                  fmt::format("{} == {}", per_block, block));
-    results["closed_form"] = minimodel::closed_form_parameter_count(config);
     results["counted"] = total;
 
     report.section("Tied head: shared storage");

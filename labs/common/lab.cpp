@@ -1,5 +1,6 @@
 #include "lab.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -123,6 +124,42 @@ bool Report::check_close(std::string_view what, double computed, double expected
   return ok;
 }
 
+void Report::not_implemented(const minimodel::NotImplemented& missing, const std::vector<std::string>& checks,
+                             std::size_t reported_from) {
+  print("not implemented yet: {}, see {}", missing.piece(), missing.where());
+  const std::string piece = fmt::format("{}, see {}", missing.piece(), missing.where());
+  if (std::find(missing_pieces_.begin(), missing_pieces_.end(), piece) == missing_pieces_.end()) {
+    missing_pieces_.push_back(piece);
+  }
+  for (const std::string& name : checks) {
+    bool reported = false;
+    for (std::size_t i = reported_from; i < checks_json_.size() && !reported; ++i) {
+      reported = checks_json_[i]["name"] == name;
+    }
+    if (!reported) check(name, false, fmt::format("not implemented yet ({})", missing.piece()));
+  }
+}
+
+bool Report::guard(const std::vector<std::string>& checks, const std::function<void()>& body) {
+  const std::size_t reported_from = checks_json_.size();
+  try {
+    body();
+    return true;
+  } catch (const minimodel::NotImplemented& missing) {
+    not_implemented(missing, checks, reported_from);
+    return false;
+  }
+}
+
+std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& body) {
+  try {
+    body();
+    return std::nullopt;
+  } catch (const minimodel::NotImplemented& missing) {
+    return missing;
+  }
+}
+
 int Report::finish() {
   section("Verdict");
   const std::size_t passed = checks_ - failures_;
@@ -131,6 +168,10 @@ int Report::finish() {
   } else {
     print("FAIL: {} of {} checks of lab {} failed (see the [FAIL] lines above)", failures_, checks_,
           info_.number);
+  }
+  // The starter build: what to write, first piece first (README, "For students").
+  for (std::size_t i = 0; i < missing_pieces_.size(); ++i) {
+    print("{} {}", i == 0 ? "not implemented yet, start with:" : "                    then:", missing_pieces_[i]);
   }
   if (!options_.json_path.empty()) {
     nlohmann::json doc = {{"lab", info_.number},       {"title", info_.title},
@@ -154,6 +195,12 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
   }
   try {
     return body();
+  } catch (const minimodel::NotImplemented& missing) {
+    std::fflush(stdout);
+    fmt::print("not implemented yet: {}, see {}\n", missing.piece(), missing.where());
+    fmt::print(stderr, "error: the lab stopped at a piece that is not implemented yet ({})\n",
+               missing.piece());
+    return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "error: {}\n", e.what());

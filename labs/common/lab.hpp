@@ -8,11 +8,14 @@
 #include <fmt/format.h>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "minimodel/config.hpp"
+#include "minimodel/errors.hpp"
 #include "minimodel/tensor.hpp"
 #include "minimodel/trace.hpp"
 
@@ -51,13 +54,27 @@ class Report {
   // "[PASS] what: detail".
   bool check(std::string_view what, bool ok, std::string_view detail = "");
 
+  // Pieces the student has not written yet (the starter build, README "For students"): they
+  // throw minimodel::NotImplemented. not_implemented() prints
+  //   not implemented yet: <what>, see <chapter § section>
+  // and a [FAIL] line for each of `checks` not already reported, since a section that stopped
+  // halfway keeps the verdicts it printed before the throw.
+  void not_implemented(const minimodel::NotImplemented& missing, const std::vector<std::string>& checks,
+                       std::size_t reported_from = 0);
+  // Runs one section's (or one check's) computation. A NotImplemented it throws is reported as
+  // above, naming `checks` (every check the body would print), and the lab goes on with the
+  // next section. Returns whether the body ran to its end; any other exception propagates.
+  // The body must leave nothing half-built that later sections read.
+  bool guard(const std::vector<std::string>& checks, const std::function<void()>& body);
+
   // The lab's own results for --json (shapes, values, ...). The report adds the checks.
   nlohmann::json& results() { return results_; }
 
   std::size_t failures() const { return failures_; }
 
-  // Prints the verdict section, writes the JSON file if one was asked for, and returns the
-  // exit status: 0 when every check passed, 1 otherwise.
+  // Prints the verdict section (with the pieces not implemented yet, in the order the lab met
+  // them), writes the JSON file if one was asked for, and returns the exit status: 0 when
+  // every check passed, 1 otherwise.
   int finish();
 
  private:
@@ -67,13 +84,19 @@ class Report {
   std::size_t checks_ = 0, failures_ = 0;
   nlohmann::json results_ = nlohmann::json::object();
   nlohmann::json checks_json_ = nlohmann::json::array();
+  std::vector<std::string> missing_pieces_;  // "<what>, see <where>", in the order met
 };
+
+// Runs `body` and returns the NotImplemented it threw, if any: for a computation a lab does
+// before its report starts (lab 01's forward), reported later with Report::not_implemented.
+std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& body);
 
 // Parses the command line and runs the lab's body. A bad flag prints CLI11's message and
 // exits 2 (--help exits 0); so does an empty value, or an integer option given a negative
 // number for an unsigned field, a fraction or a number out of range (checked as text, since
 // CLI11 would wrap or clamp them); a minimodel::Error or any other exception prints one line
-// "error: ..." on stderr and exits 2. Never a crash.
+// "error: ..." on stderr and exits 2. Never a crash. A NotImplemented that no section caught
+// prints its "not implemented yet" line and exits 1: the lab's checks did not all pass.
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
 
 // Writes a file through a temporary beside it and a rename, so a failure leaves no partial

@@ -2,13 +2,17 @@
 # Quick start, command 2, and what CI runs: install what is missing, then
 #   1. Release: build, run the whole test suite (the bad-input battery and the lab reference
 #      diffs with OpenBLAS on 1 and 2 threads included);
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
+#   2. the student track, both ends (README "For students", "For instructors"): the solution's
+#      lab outputs graded by labgrade (every check passes), then the untouched starter built
+#      fresh with ASan + UBSan, every lab run on it (no crash, no sanitizer report) and the
+#      checks it fails compared with tests/starter/expected-failures.txt;
+#   3. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
 #      the reference outputs): the whole test suite again, then every lab on its own; any
 #      sanitizer report fails;
-#   3. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
+#   4. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
 # Stops at the first stage that fails.
 #
-#   scripts/test.sh           all three stages (about 10 minutes on 2 cores, from scratch)
+#   scripts/test.sh           all four stages (about 14 minutes on 2 cores, from scratch)
 #   scripts/test.sh --quick   stage 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,13 +25,22 @@ started=$SECONDS
 
 scripts/setup.sh
 
-stage "1/3 Release build and test suite"
+stage "1/4 Release build and test suite"
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release --parallel "$(nproc)"
 [ $quick -eq 1 ] && exit 0
 
-stage "2/3 ASan + UBSan build, test suite and labs"
+stage "2/4 student track: the solution graded, the untouched starter run"
+mkdir -p build/lab-output/graded
+for dir in labs/[0-9][0-9]-*/; do
+  name="$(basename "$dir")"
+  "build/bin/lab${name}" > "build/lab-output/graded/lab${name%%-*}.txt"
+done
+build/bin/labgrade build/lab-output/graded --brief --json build/lab-output/graded/verdicts.json
+scripts/starter-check.sh build/bin/labgrade
+
+stage "3/4 ASan + UBSan build, test suite and labs"
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 # The test preset sets ASAN_OPTIONS and UBSAN_OPTIONS for ctest; the labs below get the same.
@@ -46,7 +59,7 @@ for dir in labs/[0-9][0-9]-*/; do
 done
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-stage "3/3 fuzzing, ${FUZZ_SECONDS:-30} s per target"
+stage "4/4 fuzzing, ${FUZZ_SECONDS:-30} s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 echo

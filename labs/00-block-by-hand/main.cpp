@@ -7,7 +7,8 @@
 //   chapter    the values derived by hand in README.md, written here as literals;
 //   reference  the hand-made double-precision forward (reference.hpp), no code shared.
 // Every step prints the three side by side, with one verdict against the chapter and one
-// against the reference. Then the LayerNorm properties and the exact-vs-tanh GELU gap.
+// against the reference. Then the LayerNorm properties, the exact-vs-tanh GELU gap, and one
+// gradient sent back through the block (backward.hpp) against finite differences.
 //
 // Conventions (SPEC §3): activations (T, d_model), row-major; y = x·W + b with W stored as
 // (d_in, d_out); heads are contiguous column blocks; RoPE pairs are interleaved (2i, 2i+1).
@@ -23,6 +24,8 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "minimodel/activation_store.hpp"
+#include "minimodel/backward.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/gelu.hpp"
 #include "minimodel/layer_norm.hpp"
@@ -642,6 +645,153 @@ void show_gelu_sweep(lab::Report& report, nlohmann::json& json) {
                    {"at_abs_x", where}};
 }
 
+// ---------------------------------------------------------------------------------------------
+// Backward through the block: the gradient of ONE output entry, L = y[1][0], sent back step by
+// step (backward.hpp), then held against central finite differences of the double reference.
+
+// fp32 gradient vs finite difference. The difference quotient of the double reference, step
+// 1e-6 on values below 3, is exact to ~1e-9 (rounding ~1e-16·3/1e-6, truncation ~h²); what is
+// left is the fp32 backward's rounding, which chains about twice as many operations as the
+// forward on values of the same size: twice the forward's 1e-6. Measured: at most 3.6e-7.
+constexpr double kGradientTolerance = 2e-6;
+constexpr double kFiniteDifferenceStep = 1e-6;
+
+// The weights whose gradient entries are differenced: one per kind of path (attention value,
+// FFN hidden unit, LayerNorm gain).
+struct WeightEntry {
+  const char* name;
+  std::size_t index;  // flat, row-major
+  const char* label;
+};
+constexpr std::array<WeightEntry, 3> kWeightEntries = {WeightEntry{"block_0.attn.W_v", 0, "W_v[0][0]"},
+                                                       WeightEntry{"block_0.ffn.W_1", 12, "W_1[0][12]"},
+                                                       WeightEntry{"block_0.ln1.gamma", 0, "ln1.gamma[0]"}};
+
+std::vector<std::string> backward_checks() {
+  std::vector<std::string> names = {"the chain above is block_backward's, bit for bit",
+                                    "dx vs finite differences of the double reference, all 8 entries of x"};
+  for (const WeightEntry& w : kWeightEntries) names.push_back(fmt::format("∂L/∂{} vs finite difference", w.label));
+  names.push_back("causal: dy at position 0 alone sends exactly 0 to x at position 1");
+  return names;
+}
+
+void print_gradient(lab::Report& report, const std::string& label, const std::string& meaning, const Matrix& m) {
+  report.print("{:<11} {}", label, meaning);
+  for (std::size_t t = 0; t < m.shape(0); ++t) {
+    report.print("  position {}  {}", t, lab::row(std::span<const float>(m.data() + t * m.shape(1), m.shape(1))));
+  }
+}
+
+std::vector<float> flat(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
+
+void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const Matrix& x, nlohmann::json& json) {
+  const minimodel::TransformerBlock& block = model.block(0);
+  const std::size_t T = x.shape(0), d = x.shape(1);
+
+  // The forward again, this time keeping what the backward reads (the forward above kept
+  // nothing: activations are stored only when a store is passed as the tracer).
+  minimodel::ActivationStore store;
+  Matrix y;
+  block.forward(x, y, {.tracer = &store});
+
+  Matrix dy = xt::zeros<float>({T, d});
+  dy(1, 0) = 1.0f;  // L = y[1][0]: ∂L/∂y is 1 there and 0 elsewhere
+
+  // The chain, one piece at a time, in the order block_backward runs it.
+  minimodel::Gradients grads = minimodel::zero_gradients(model.parameters());
+  const auto gamma_grad = [&](const minimodel::LayerNorm& n) -> xt::xarray<float>& { return grads.at(n.gamma().name); };
+  const auto beta_grad = [&](const minimodel::LayerNorm& n) { return &grads.at(n.beta()->name); };
+  const Matrix d_ln2 = minimodel::ffn_backward(block.ffn(), store, store.at("block_0.ln2", T, d), dy, grads);
+  Matrix dz_branch, dx_branch;
+  minimodel::norm_backward(block.ln2(), store.at("block_0.resid1", T, d), d_ln2, dz_branch,
+                           gamma_grad(block.ln2()), beta_grad(block.ln2()));
+  Matrix dz = dy + dz_branch;
+  const Matrix d_ln1 = minimodel::attention_backward(block.attn(), store, store.at("block_0.ln1", T, d), dz, grads, {});
+  minimodel::norm_backward(block.ln1(), x, d_ln1, dx_branch, gamma_grad(block.ln1()), beta_grad(block.ln1()));
+  Matrix dx = dz + dx_branch;
+
+  report.print("L = y[1][0], one output entry; every gradient below is ∂L/∂(that tensor), shape (2, 4)");
+  print_gradient(report, "dy", "upstream: 1 at position 1, dim 0", dy);
+  print_gradient(report, "d ln2", "FFN branch back: (dy·W_2ᵀ ⊙ GELU'(pre))·W_1ᵀ", d_ln2);
+  print_gradient(report, "dz branch", "LN2 back: r·(g − mean(g) − x̂·mean(g ⊙ x̂)), g = γ ⊙ d ln2", dz_branch);
+  print_gradient(report, "dz", "= dy (identity path) + dz branch", dz);
+  print_gradient(report, "d ln1", "attention branch back: W_o, softmax, RoPE⁻¹, W_q, W_k, W_v", d_ln1);
+  print_gradient(report, "dx branch", "LN1 back", dx_branch);
+  print_gradient(report, "dx", "= dz (identity path) + dx branch", dx);
+  report.print("dx[1][0] = {} (dy, straight down both identity paths) + ({}) (FFN branch) + ({}) "
+               "(attention branch) = {}",
+               lab::number(dy(1, 0)), lab::number(dz_branch(1, 0)), lab::number(dx_branch(1, 0)),
+               lab::number(dx(1, 0)));
+  report.print("position 0 receives {} through attention alone: position 1 read it",
+               lab::row(std::span<const float>(dx.data(), d)));
+
+  // The library's block_backward must be exactly this chain.
+  minimodel::Gradients whole = minimodel::zero_gradients(model.parameters());
+  const Matrix dx_whole = minimodel::block_backward(block, store, x, dy, whole);
+  bool same = flat(dx_whole) == flat(dx);
+  for (const auto& [name, g] : whole.parameters) same = same && g == grads.at(name);
+  report.check("the chain above is block_backward's, bit for bit", same);
+
+  // Finite differences of the double reference: dx entry by entry, then three weights.
+  const minimodel::MiniGPTConfig& config = model.config();
+  const double h = kFiniteDifferenceStep;
+  const auto L_of = [&](const reference::Weights& w, const std::vector<double>& x_values) {
+    return reference::block_forward(config, w, 0, reference::Tensor{{T, d}, x_values}).output.data[1 * d + 0];
+  };
+  reference::Weights weights = reference::to_double(model.parameters());
+  const std::vector<double> x0(x.data(), x.data() + x.size());
+  report.print("");
+  report.print("finite differences, double reference, central, step {:g}:", h);
+  report.print("  {:<13} {:>12} {:>12}", "entry", "analytic", "difference");
+  double worst_x = 0.0;
+  nlohmann::json fd = nlohmann::json::array();
+  for (std::size_t i = 0; i < x0.size(); ++i) {
+    std::vector<double> plus = x0, minus = x0;
+    plus[i] += h;
+    minus[i] -= h;
+    const double numeric = (L_of(weights, plus) - L_of(weights, minus)) / (2 * h);
+    const double analytic = dx.data()[i];
+    worst_x = std::max(worst_x, std::abs(analytic - numeric));
+    report.print("  {:<13} {:>12} {:>12}", fmt::format("x[{}][{}]", i / d, i % d), lab::number(analytic),
+                 lab::number(numeric));
+    fd.push_back({{"entry", fmt::format("x[{}][{}]", i / d, i % d)}, {"analytic", analytic}, {"numeric", numeric}});
+  }
+  report.check("dx vs finite differences of the double reference, all 8 entries of x", worst_x <= kGradientTolerance,
+               fmt::format("max |analytic − difference| {:.1e} <= {:.1e}", worst_x, kGradientTolerance));
+  for (const WeightEntry& w : kWeightEntries) {
+    double& entry = weights.at(w.name).data.at(w.index);
+    const double saved = entry;
+    entry = saved + h;
+    const double plus = L_of(weights, x0);
+    entry = saved - h;
+    const double minus = L_of(weights, x0);
+    entry = saved;
+    const double numeric = (plus - minus) / (2 * h);
+    const double analytic = grads.at(w.name).data()[w.index];
+    report.check_close(fmt::format("∂L/∂{} vs finite difference", w.label), analytic, numeric, kGradientTolerance);
+    fd.push_back({{"entry", w.label}, {"analytic", analytic}, {"numeric", numeric}});
+  }
+
+  // Causality, backwards: position 0 never read position 1, so a gradient at position 0
+  // alone must reach x at position 1 as exact zeros.
+  Matrix dy0 = xt::zeros<float>({T, d});
+  dy0(0, 0) = 1.0f;
+  minimodel::Gradients unused = minimodel::zero_gradients(model.parameters());
+  const Matrix dx0 = minimodel::block_backward(block, store, x, dy0, unused);
+  bool zero = true;
+  for (std::size_t c = 0; c < d; ++c) zero = zero && dx0(1, c) == 0.0f;
+  report.check("causal: dy at position 0 alone sends exactly 0 to x at position 1", zero,
+               fmt::format("dx[1] = {}", lab::row(std::span<const float>(dx0.data() + d, d))));
+
+  json = {{"objective", "y[1][0]"},
+          {"dy", flat(dy)},
+          {"dz", flat(dz)},
+          {"dx", flat(dx)},
+          {"finite_differences", fd},
+          {"tolerance", kGradientTolerance},
+          {"step", h}};
+}
+
 void show_summary(lab::Report& report, const std::vector<StepOutcome>& outcomes) {
   report.print("{:<22} {:>22} {:>24}", "step", "max |model − chapter|", "max |model − reference|");
   for (const StepOutcome& o : outcomes) {
@@ -767,6 +917,9 @@ int run_lab(const lab::CommonOptions& options) {
   report.section("Exact vs tanh GELU");
   report.guard({kGeluTableCheck}, [&] { show_gelu_table(report, results["gelu_forms"]); });
   show_gelu_sweep(report, results["gelu_forms"]);
+
+  report.section("Backward through the block");
+  report.guard(backward_checks(), [&] { show_backward(report, model, x, results["backward"]); });
 
   report.section("Summary");
   show_summary(report, outcomes);

@@ -671,7 +671,7 @@ std::vector<std::string> backward_checks() {
   std::vector<std::string> names = {"the chain above is block_backward's, bit for bit",
                                     "dx vs finite differences of the double reference, all 8 entries of x"};
   for (const WeightEntry& w : kWeightEntries) names.push_back(fmt::format("∂L/∂{} vs finite difference", w.label));
-  names.push_back("causal: dy at position 0 alone sends exactly 0 to x at position 1");
+  names.push_back("dy at position 0 alone sends exactly 0 to x at position 1 (causal)");
   return names;
 }
 
@@ -780,7 +780,7 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   const Matrix dx0 = minimodel::block_backward(block, store, x, dy0, unused);
   bool zero = true;
   for (std::size_t c = 0; c < d; ++c) zero = zero && dx0(1, c) == 0.0f;
-  report.check("causal: dy at position 0 alone sends exactly 0 to x at position 1", zero,
+  report.check("dy at position 0 alone sends exactly 0 to x at position 1 (causal)", zero,
                fmt::format("dx[1] = {}", lab::row(std::span<const float>(dx0.data() + d, d))));
 
   json = {{"objective", "y[1][0]"},

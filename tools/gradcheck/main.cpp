@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
     fmt::print("errors are normwise per tensor, max|a - b| / max|b|; tolerances: FD {:.1e}, fp32 {:.2e} "
                "(= 2·L·K·u, L = 2, K = 256, u = 2^-24)\n",
                kFiniteDifferenceTolerance, kFp32Tolerance);
+    fmt::print("every model: weights drawn from the seed, then gamma in [0.8, 1.2) and beta and biases "
+               "in [-0.2, 0.2) (not 1 and 0, so a backward that ignored one could not pass)\n");
     bool ok = true;
     if (which == "small" || which == "all") {
       ok &= run({"small config", small_config(NormKind::layer_norm, true, GeluForm::exact), small_tokens(), 2, 0},

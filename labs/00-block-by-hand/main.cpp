@@ -930,7 +930,7 @@ int run_lab(const lab::CommonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  lab::CommandLine app{
       "Lab 00 · Block by hand: one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
       "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
       "chapter's hand-derived value and the double-precision reference, with a verdict.\n"

@@ -700,20 +700,19 @@ int run_lab(const LabOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  lab::CommandLine app{
       "Lab 01 · Assemble Mini-GPT: the locked model on \"<bos> I work , you work , he\", with\n"
       "the shape of every operation, the check against the double-precision reference, and the\n"
       "next-token guesses. Chapter: labs/01-assemble-mini-gpt/README.md"};
   LabOptions options;
   lab::add_common_options(app, options.common);
-  app.add_option("--text", options.text,
-                 "the sequence to run: words of the vocabulary separated by spaces, at most "
-                 "context_len (32) of them")
-      ->capture_default_str();
-  app.add_option("--save-weights", options.save_weights,
-                 "write the weights used to this safetensors file");
-  app.add_option("--load-weights", options.load_weights,
-                 "read the weights from this safetensors file instead of the seeded initialisation");
+  app.option("--text", options.text,
+             "the sequence to run: words of the vocabulary separated by spaces, at most "
+             "context_len (32) of them")
+      .show_default();
+  app.option("--save-weights", options.save_weights, "write the weights used to this safetensors file");
+  app.option("--load-weights", options.load_weights,
+             "read the weights from this safetensors file instead of the seeded initialisation");
   lab::svg::add_option(app, options.svg_dir);
   return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

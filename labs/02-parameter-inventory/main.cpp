@@ -234,7 +234,7 @@ lab::svg::Document parameter_bar_svg(const MiniGPT& model, const std::map<Compon
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  lab::CommandLine app{
       "Lab 02 · Parameter inventory: every tensor of Mini-GPT counted, subtotalled and checked "
       "against the closed form. Give sizes to count another configuration the same way, e.g. "
       "--vocab-size 512, or theory 04's variant: --vocab-size 512 --norm rmsnorm --no-biases.\n"
@@ -243,19 +243,18 @@ int main(int argc, char** argv) {
   lab::add_common_options(app, options);
   minimodel::ConfigValues values;  // the locked configuration unless flags say otherwise
   std::string svg_dir;             // empty: no diagram
-  app.add_option("--d-model", values.d_model, "width of the residual stream")->capture_default_str();
-  app.add_option("--n-heads", values.n_heads, "attention heads (d_model must divide by it)")->capture_default_str();
-  app.add_option("--n-layers", values.n_layers, "transformer blocks")->capture_default_str();
-  app.add_option("--d-ff", values.d_ff, "hidden width of the FFN")->capture_default_str();
-  app.add_option("--vocab-size", values.vocab_size, "tokens in the vocabulary")->capture_default_str();
-  app.add_option("--context-len", values.context_len, "longest sequence (no parameters depend on it)")
-      ->capture_default_str();
+  app.option("--d-model", values.d_model, "width of the residual stream").show_default();
+  app.option("--n-heads", values.n_heads, "attention heads (d_model must divide by it)").show_default();
+  app.option("--n-layers", values.n_layers, "transformer blocks").show_default();
+  app.option("--d-ff", values.d_ff, "hidden width of the FFN").show_default();
+  app.option("--vocab-size", values.vocab_size, "tokens in the vocabulary").show_default();
+  app.option("--context-len", values.context_len, "longest sequence (no parameters depend on it)").show_default();
   std::string norm = "layernorm";
   bool no_biases = false;
-  app.add_option("--norm", norm, "layernorm (the SPEC's model: gamma and beta) or rmsnorm (gain only)")
-      ->check(CLI::IsMember({"layernorm", "rmsnorm"}))
-      ->capture_default_str();
-  app.add_flag("--no-biases", no_biases, "leave out the FFN biases b_1 and b_2 (attention has none anyway)");
+  app.option("--norm", norm, "layernorm (the SPEC's model: gamma and beta) or rmsnorm (gain only)")
+      .one_of({"layernorm", "rmsnorm"})
+      .show_default();
+  app.flag("--no-biases", no_biases, "leave out the FFN biases b_1 and b_2 (attention has none anyway)");
   lab::svg::add_option(app, svg_dir);
 
   return lab::run(app, argc, argv, [&] {

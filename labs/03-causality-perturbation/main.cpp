@@ -139,7 +139,7 @@ lab::svg::Document influence_svg(const std::vector<TokenId>& tokens,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  lab::CommandLine app{
       "Lab 03 · Causality by perturbation: change one input token and show which output "
       "positions move, with and without the causal mask.\n"
       "Chapter: labs/03-causality-perturbation/README.md"};
@@ -148,11 +148,10 @@ int main(int argc, char** argv) {
   std::vector<TokenId> tokens(std::begin(minimodel::kCausalityTokens), std::end(minimodel::kCausalityTokens));
   std::size_t perturb_at = 5;
   std::string svg_dir;  // empty: no diagrams
-  app.add_option("--tokens", tokens, "token ids, comma-separated (each < 64, at most 32 of them)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--perturb-at", perturb_at, "position of the seed test's changed token")
-      ->capture_default_str();
+  app.option("--tokens", tokens, "token ids, comma-separated (each < 64, at most 32 of them)")
+      .delimiter(',')
+      .show_default();
+  app.option("--perturb-at", perturb_at, "position of the seed test's changed token").show_default();
   lab::svg::add_option(app, svg_dir);
 
   return lab::run(app, argc, argv, [&] {

@@ -15,47 +15,6 @@ namespace lab {
 
 namespace {
 
-// CLI11 2.1 converts "-5" for an unsigned option to 2^64 − 5, and a number too large for the
-// option's type to the type's maximum, both without a word. Every integer option of a lab is
-// therefore checked as text first; the message quotes what was typed.
-std::string check_integer_text(const std::string& text, bool is_unsigned) {
-  const std::string_view digits = !text.empty() && text.front() == '+' ? std::string_view(text).substr(1)
-                                                                        : std::string_view(text);
-  const char* first = digits.data();
-  const char* last = digits.data() + digits.size();
-  if (is_unsigned && !digits.empty() && digits.front() == '-') {
-    return fmt::format("'{}' is negative; give a whole number >= 0", text);
-  }
-  std::uint64_t as_unsigned = 0;
-  std::int64_t as_signed = 0;
-  const std::from_chars_result parsed = is_unsigned ? std::from_chars(first, last, as_unsigned)
-                                                    : std::from_chars(first, last, as_signed);
-  if (parsed.ec == std::errc::result_out_of_range) {
-    return fmt::format("'{}' is out of range for this option", text);
-  }
-  if (parsed.ec != std::errc() || parsed.ptr != last || digits.empty()) {
-    return fmt::format("'{}' is not a whole number", text);
-  }
-  return "";
-}
-
-// An empty value is never what a student meant: `--load-weights ''` (or an unset shell
-// variable) would otherwise read as "no file given" and run on the seeded weights.
-std::string check_not_empty(const std::string& text) {
-  return text.empty() ? "the value is empty; give one, or leave the option out" : "";
-}
-
-void check_option_values(CLI::App& app) {
-  for (CLI::Option* option : app.get_options()) {
-    const std::string type = option->get_type_name();
-    if (type == "TEXT") option->check(CLI::Validator(check_not_empty, "", ""));
-    if (type != "UINT" && type != "INT") continue;
-    const bool is_unsigned = type == "UINT";
-    option->check(CLI::Validator(
-        [is_unsigned](std::string& text) { return check_integer_text(text, is_unsigned); }, "", ""));
-  }
-}
-
 // --json is written at the very end of a run: refuse a path that cannot be written before the
 // run starts, instead of after a page of output (and after a lab wrote its other files).
 std::string check_output_path(const std::string& text) {
@@ -79,10 +38,10 @@ std::string check_output_path(const std::string& text) {
 
 }  // namespace
 
-void add_common_options(CLI::App& app, CommonOptions& options) {
-  app.add_option("--seed", options.seed, "seed of the model's initialisation")->capture_default_str();
-  app.add_option("--json", options.json_path, "also write the results as JSON to this file")
-      ->check(CLI::Validator(check_output_path, "", ""));
+void add_common_options(CommandLine& command_line, CommonOptions& options) {
+  command_line.option("--seed", options.seed, "seed of the model's initialisation").show_default();
+  command_line.option("--json", options.json_path, "also write the results as JSON to this file")
+      .check(check_output_path);
 }
 
 Report::Report(LabInfo info, const CommonOptions& options)
@@ -185,14 +144,8 @@ int Report::finish() {
   return failures_ == 0 ? 0 : 1;
 }
 
-int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
-  check_option_values(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints --help, or the parse error with a hint
-    return code == 0 ? 0 : 2;
-  }
+int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body) {
+  if (const std::optional<int> status = command_line.parse(argc, argv)) return *status;
   try {
     return body();
   } catch (const minimodel::NotImplemented& missing) {

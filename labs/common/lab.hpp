@@ -2,7 +2,6 @@
 // What every lab shares: the header, numbered sections, check lines with verdicts, the
 // --seed/--json options, JSON results, and one place that turns errors into a clear message
 // and a non-zero exit. Output is designed for diffing: fixed precision, no times, no addresses.
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "command_line.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/tensor.hpp"
@@ -33,7 +33,7 @@ struct CommonOptions {
 };
 
 // Adds --seed and --json to a lab's command line.
-void add_common_options(CLI::App& app, CommonOptions& options);
+void add_common_options(CommandLine& command_line, CommonOptions& options);
 
 class Report {
  public:
@@ -97,7 +97,7 @@ std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& bo
 // CLI11 would wrap or clamp them); a minimodel::Error or any other exception prints one line
 // "error: ..." on stderr and exits 2. Never a crash. A NotImplemented that no section caught
 // prints its "not implemented yet" line and exits 1: the lab's checks did not all pass.
-int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body);
+int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body);
 
 // Writes a file through a temporary beside it and a rename, so a failure leaves no partial
 // file. Throws minimodel::Error naming the path and the reason.

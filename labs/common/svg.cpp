@@ -245,11 +245,11 @@ void swatch(Document& doc, double x, double y, std::string_view colour, std::str
 
 // ---------------------------------------------------------------------------------------------
 
-void add_option(CLI::App& app, std::string& directory) {
-  app.add_option("--svg", directory,
-                 "also draw this lab's diagrams as SVG files into DIR (an existing directory); "
-                 "scripts/regen-diagrams.sh uses it to refresh diagrams/")
-      ->type_name("DIR");
+void add_option(CommandLine& command_line, std::string& directory) {
+  command_line.option("--svg", directory,
+                      "also draw this lab's diagrams as SVG files into DIR (an existing directory); "
+                      "scripts/regen-diagrams.sh uses it to refresh diagrams/")
+      .type_name("DIR");
 }
 
 std::filesystem::path checked_directory(const std::string& directory) {

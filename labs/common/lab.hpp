@@ -13,13 +13,15 @@
 #include <string_view>
 #include <vector>
 
-#include "command_line.hpp"
+#include "cli_support/command_line.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/tensor.hpp"
 #include "minimodel/trace.hpp"
 
 namespace lab {
+
+using cli_support::CommandLine;
 
 struct LabInfo {
   std::string number;   // "01"

@@ -245,7 +245,7 @@ void swatch(Document& doc, double x, double y, std::string_view colour, std::str
 
 // ---------------------------------------------------------------------------------------------
 
-void add_option(CommandLine& command_line, std::string& directory) {
+void add_option(cli_support::CommandLine& command_line, std::string& directory) {
   command_line.option("--svg", directory,
                       "also draw this lab's diagrams as SVG files into DIR (an existing directory); "
                       "scripts/regen-diagrams.sh uses it to refresh diagrams/")

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "command_line.hpp"
+#include "cli_support/command_line.hpp"
 
 namespace lab::svg {
 
@@ -131,7 +131,7 @@ void swatch(Document& doc, double x, double y, std::string_view colour, std::str
             double size = 12.0);
 
 // `--svg DIR`, with the same help text in every lab.
-void add_option(CommandLine& command_line, std::string& directory);
+void add_option(cli_support::CommandLine& command_line, std::string& directory);
 // The directory given to --svg, checked before a lab does any work: it must exist and be a
 // directory. Otherwise a minimodel::InputError that names it (the lab exits 2).
 std::filesystem::path checked_directory(const std::string& directory);

@@ -6,12 +6,12 @@
 // The scalar differentiated is L = Σ G ⊙ logits, G a fixed random (T, V) array, so that
 // dL/dθ is the backward of G. Errors are normwise per tensor: max|a − b| / max|b| (see
 // src/minimodel/gradient_check.hpp for why, and for the tolerances' derivation).
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <fmt/format.h>
 #include <string>
 #include <vector>
 
+#include "cli_support/command_line.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/gradient_check.hpp"
 #include "minimodel/model.hpp"
@@ -77,21 +77,17 @@ bool run(const Case& c, std::uint64_t seed, bool table) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gradcheck: the backward's gradients against finite differences and fp32 against double"};
+  cli_support::CommandLine app{"gradcheck: the backward's gradients against finite differences and fp32 against double",
+                               cli_support::CommandLine::Checks::as_declared};
   std::string which = "all";
   // Signed, so that a negative count is refused instead of wrapping to "every entry".
   std::int64_t samples = 16;
   std::uint64_t seed = 1;
-  app.add_option("--case", which, "small | variants | locked | all")
-      ->check(CLI::IsMember({"small", "variants", "locked", "all"}));
-  app.add_option("--samples", samples, "entries per tensor of the locked config to difference (0 = all)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 20));
-  app.add_option("--seed", seed, "seed of the model, its constants and the upstream gradient");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  app.option("--case", which, "small | variants | locked | all").one_of({"small", "variants", "locked", "all"});
+  app.option("--samples", samples, "entries per tensor of the locked config to difference (0 = all)")
+      .range(0, std::int64_t{1} << 20);
+  app.option("--seed", seed, "seed of the model, its constants and the upstream gradient");
+  if (const std::optional<int> status = app.parse(argc, argv)) return *status;
 
   try {
     fmt::print("gradcheck: L = sum(G * logits), G uniform in [-1, 1) (seed {}); central differences "

@@ -2,7 +2,6 @@
 // check, against the reference outputs (labs/<NN>-<name>/expected.txt), under labdiff's rules.
 // Prints the verdicts and, with --json, writes the same as JSON. Exit status 0 when every lab
 // passes, 1 when one fails or is missing, 2 on a usage or I/O error.
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "cli_support/command_line.hpp"
 #include "grade.hpp"
 
 namespace {
@@ -71,32 +71,28 @@ std::string upper(const std::string& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  cli_support::CommandLine app{
       "labgrade: grade a folder of a student's lab outputs against the reference outputs.\n"
       "The folder holds one file per lab, lab00.txt ... lab03.txt (or the binaries' names,\n"
       "lab00-block-by-hand.txt ...): what each lab printed on stdout. A check passes when the\n"
       "student's line says PASS and matches the reference's line (words and integers exactly,\n"
       "decimals within abs + rel·|expected|); a lab passes when all its checks do. A missing\n"
       "file is graded 'missing'.\n\n"
-      "  labgrade submissions/alice --json alice.json\n"};
+      "  labgrade submissions/alice --json alice.json\n",
+      cli_support::CommandLine::Checks::as_declared};
   std::string folder, json_path, labs_dir = MINIMODEL_LABS_DIR;
   labdiff::Tolerance tol;
   bool brief = false, list_failing = false;
-  app.add_option("submission", folder, "the folder of the student's lab outputs")->required();
-  app.add_option("--labs", labs_dir, "the folder of the reference labs (NN-name/expected.txt)")->capture_default_str();
-  app.add_option("--json", json_path, "also write the verdicts as JSON to this file");
-  const CLI::Validator tolerance(check_tolerance, "TOLERANCE >= 0", "");
-  app.add_option("--abs", tol.abs, "absolute tolerance for decimals")->capture_default_str()->check(tolerance);
-  app.add_option("--rel", tol.rel, "relative tolerance for decimals")->capture_default_str()->check(tolerance);
-  app.add_flag("--brief", brief, "print only the failing checks and the verdicts");
-  app.add_flag("--list-failing", list_failing,
-               "print only 'labNN | check | reason' for every check that does not pass (CI compares it "
-               "with a committed list)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  app.option("submission", folder, "the folder of the student's lab outputs").required();
+  app.option("--labs", labs_dir, "the folder of the reference labs (NN-name/expected.txt)").show_default();
+  app.option("--json", json_path, "also write the verdicts as JSON to this file");
+  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.flag("--brief", brief, "print only the failing checks and the verdicts");
+  app.flag("--list-failing", list_failing,
+           "print only 'labNN | check | reason' for every check that does not pass (CI compares it "
+           "with a committed list)");
+  if (const std::optional<int> status = app.parse(argc, argv)) return *status;
 
   try {
     std::error_code ec;

@@ -2,7 +2,6 @@
 // the workbook's rules: words, shapes, counts and verdicts exactly; decimals within
 // |a − b| <= abs + rel·|expected|. Exit status 0 when they match, 1 when they differ, 2 on a
 // usage or I/O error.
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_support/command_line.hpp"
 #include "compare.hpp"
 
 namespace {
@@ -76,33 +76,27 @@ void print_differences(const labdiff::Comparison& c, const std::string& expected
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  cli_support::CommandLine app{
       "labdiff: compare a lab's output with its reference output.\n"
       "Words, shapes, counts (integers) and verdicts must match exactly; decimals (numbers with\n"
       "a point or an exponent) may differ by abs + rel·|expected|, the room that another CPU,\n"
       "BLAS kernel or thread count needs.\n\n"
       "  labdiff labs/01-assemble-mini-gpt/expected.txt student-lab01.txt\n"
-      "  labdiff --chapter labs/01-assemble-mini-gpt/README.md lab01-output.txt\n"};
+      "  labdiff --chapter labs/01-assemble-mini-gpt/README.md lab01-output.txt\n",
+      cli_support::CommandLine::Checks::as_declared};
   std::string first, second;
   labdiff::Tolerance tol;
   std::size_t max_shown = 10;
   bool chapter = false, update = false;
-  app.add_option("expected", first, "the reference output (or, with --chapter, the chapter)")->required();
-  app.add_option("actual", second, "the output to check")->required();
-  const CLI::Validator tolerance(check_tolerance, "TOLERANCE >= 0", "");
-  app.add_option("--abs", tol.abs, "absolute tolerance for decimals")->capture_default_str()->check(tolerance);
-  app.add_option("--rel", tol.rel, "relative tolerance for decimals")->capture_default_str()->check(tolerance);
-  app.add_option("--max-shown", max_shown, "differences to print")
-      ->capture_default_str()
-      ->check(CLI::Validator(check_count, "", ""));
-  app.add_flag("--chapter", chapter, "compare the output excerpts embedded in a chapter with the output");
-  app.add_flag("--update-chapter", update,
-               "rewrite the chapter's excerpts from the output (used by scripts/regen-expected.sh only)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  app.option("expected", first, "the reference output (or, with --chapter, the chapter)").required();
+  app.option("actual", second, "the output to check").required();
+  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.option("--max-shown", max_shown, "differences to print").show_default().check(check_count);
+  app.flag("--chapter", chapter, "compare the output excerpts embedded in a chapter with the output");
+  app.flag("--update-chapter", update,
+           "rewrite the chapter's excerpts from the output (used by scripts/regen-expected.sh only)");
+  if (const std::optional<int> status = app.parse(argc, argv)) return *status;
 
   try {
     const std::string a = read_file(first), b = read_file(second);

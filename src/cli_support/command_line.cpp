@@ -1,11 +1,11 @@
-#include "command_line.hpp"
+#include "cli_support/command_line.hpp"
 
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <fmt/format.h>
 #include <string_view>
 
-namespace lab {
+namespace cli_support {
 
 namespace {
 
@@ -52,7 +52,8 @@ void check_option_values(CLI::App& app) {
 
 }  // namespace
 
-CommandLine::CommandLine(const std::string& description) : app_(std::make_unique<CLI::App>(description)) {}
+CommandLine::CommandLine(const std::string& description, Checks checks)
+    : app_(std::make_unique<CLI::App>(description)), checks_(checks) {}
 
 CommandLine::~CommandLine() = default;
 
@@ -78,8 +79,19 @@ Option& Option::one_of(const std::vector<std::string>& values) {
   return *this;
 }
 
-Option& Option::check(const std::function<std::string(const std::string&)>& check) {
-  option_->check(CLI::Validator(check, "", ""));
+Option& Option::check(const std::function<std::string(const std::string&)>& check,
+                      const std::string& description) {
+  option_->check(CLI::Validator(check, description, ""));
+  return *this;
+}
+
+Option& Option::range(std::int64_t min, std::int64_t max) {
+  option_->check(CLI::Range(min, max));
+  return *this;
+}
+
+Option& Option::required() {
+  option_->required();
   return *this;
 }
 
@@ -88,14 +100,15 @@ Option CommandLine::option(const std::string& name, T& value, const std::string&
   return Option(app_->add_option(name, value, help));
 }
 
-// The value types the labs use; another one is a link error naming it, to be added here.
+// The value types the programs use; another one is a link error naming it, to be added here.
 template Option CommandLine::option(const std::string&, std::string&, const std::string&);
 template Option CommandLine::option(const std::string&, std::int64_t&, const std::string&);
 template Option CommandLine::option(const std::string&, std::uint64_t&, const std::string&);
 template Option CommandLine::option(const std::string&, std::vector<int>&, const std::string&);
+template Option CommandLine::option(const std::string&, double&, const std::string&);
 
 std::optional<int> CommandLine::parse(int argc, char** argv) {
-  check_option_values(*app_);
+  if (checks_ == Checks::every_value) check_option_values(*app_);
   try {
     app_->parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -105,8 +118,10 @@ std::optional<int> CommandLine::parse(int argc, char** argv) {
   return std::nullopt;
 }
 
+std::size_t CommandLine::count(const std::string& name) const { return app_->count(name); }
+
 void CommandLine::flag(const std::string& name, bool& value, const std::string& help) {
   app_->add_flag(name, value, help);
 }
 
-}  // namespace lab
+}  // namespace cli_support

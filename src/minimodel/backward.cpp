@@ -1,12 +1,9 @@
 #include "minimodel/backward.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <fmt/format.h>
 #include <vector>
-// Like matmul.cpp: the cblas_* prototypes, kept out of every header.
-#include <xtensor-blas/xblas.hpp>
 
 #include "minimodel/attention.hpp"
 #include "minimodel/block.hpp"
@@ -20,31 +17,6 @@
 namespace minimodel {
 
 namespace {
-
-CBLAS_INT blas_int(std::size_t n) {
-  if (n > static_cast<std::size_t>(INT_MAX)) {
-    throw Error(fmt::format("matrix dimension {} is too large for BLAS (at most {})", n, INT_MAX));
-  }
-  return static_cast<CBLAS_INT>(n);
-}
-
-// c = alpha·op(a)·op(b) + beta·c. The forward's gemm() never transposes its left operand and
-// always overwrites c; the backward needs both: weight gradients are xᵀ·dy, and they
-// accumulate (beta = 1). Written here rather than in matmul.cpp, which the forward owns.
-void gemm_ex(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b,
-             MutableMatrixView c, float alpha, float beta) {
-  const bool ta = transpose_a == Transpose::yes, tb = transpose_b == Transpose::yes;
-  const std::size_t m = ta ? a.cols : a.rows, k = ta ? a.rows : a.cols;
-  const std::size_t b_rows = tb ? b.cols : b.rows, n = tb ? b.rows : b.cols;
-  if (b_rows != k || c.rows != m || c.cols != n) {
-    throw Error(fmt::format("backward gemm shape mismatch: {}({}, {}) · {}({}, {}) -> ({}, {})",
-                            ta ? "transpose" : "", a.rows, a.cols, tb ? "transpose" : "", b.rows,
-                            b.cols, c.rows, c.cols));
-  }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              blas_int(m), blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
-              blas_int(b.stride), beta, c.data, blas_int(c.stride));
-}
 
 MutableMatrixView view_of(xt::xarray<float>& g) {
   return {g.data(), g.shape(0), g.shape(1), g.shape(1)};
@@ -112,7 +84,7 @@ void linear_backward(const Matrix& x, const Parameter& W, const Matrix& dy, Matr
   require_shape(dy, T, d_out, "linear output gradient dy");
   require_size(dW, d_in * d_out, W.name);
   // dW (d_in, d_out) += xᵀ (d_in, T) · dy (T, d_out)
-  gemm_ex(view(x), Transpose::yes, view(dy), Transpose::no, view_of(dW), 1.0f, 1.0f);
+  gemm(view(x), Transpose::yes, view(dy), Transpose::no, view_of(dW), 1.0f, 1.0f);
   if (db != nullptr) add_column_sums(dy, *db);
   // dx (T, d_in) = dy (T, d_out) · Wᵀ (d_out, d_in)
   ensure_shape(dx, T, d_in);
@@ -224,7 +196,7 @@ Matrix attention_backward(const CausalSelfAttention& attn, const ActivationStore
     const float* P_h = P.data() + h * T * T;
     const MatrixView d_heads_h{d_heads.data() + h * dh, T, dh, d};
     // dv_h (T, dh) = P_hᵀ (T, T) · d_heads_h (T, dh)
-    gemm_ex({P_h, T, T, T}, Transpose::yes, d_heads_h, Transpose::no, {dv.data() + h * dh, T, dh, d},
+    gemm({P_h, T, T, T}, Transpose::yes, d_heads_h, Transpose::no, {dv.data() + h * dh, T, dh, d},
             1.0f, 0.0f);
     // dP_h (T, T) = d_heads_h (T, dh) · v_hᵀ (dh, T)
     gemm(d_heads_h, {v.data() + h * dh, T, dh, d}, Transpose::yes, {dS.data(), T, T, T});
@@ -243,7 +215,7 @@ Matrix attention_backward(const CausalSelfAttention& attn, const ActivationStore
     // S = scale·q_h·k_hᵀ:  dq_h = scale·dS·k_h,  dk_h = scale·dSᵀ·q_h
     gemm({dS.data(), T, T, T}, {k.data() + h * dh, T, dh, d}, Transpose::no,
          {dq.data() + h * dh, T, dh, d}, scale);
-    gemm_ex({dS.data(), T, T, T}, Transpose::yes, {q.data() + h * dh, T, dh, d}, Transpose::no,
+    gemm({dS.data(), T, T, T}, Transpose::yes, {q.data() + h * dh, T, dh, d}, Transpose::no,
             {dk.data() + h * dh, T, dh, d}, scale, 0.0f);
   }
 
@@ -289,7 +261,7 @@ void lm_head_backward(const Matrix& h, const Parameter& E, const Matrix& dlogits
   require_shape(dlogits, T, V, "dlogits");
   require_size(dE, V * d, "E");
   // dE (V, d) += dlogitsᵀ (V, T) · h (T, d)
-  gemm_ex(view(dlogits), Transpose::yes, view(h), Transpose::no, view_of(dE), 1.0f, 1.0f);
+  gemm(view(dlogits), Transpose::yes, view(h), Transpose::no, view_of(dE), 1.0f, 1.0f);
   // dh (T, d) = dlogits (T, V) · E (V, d)
   ensure_shape(dh, T, d);
   gemm(view(dlogits), view(E), Transpose::no, view(dh));

@@ -21,18 +21,24 @@ CBLAS_INT blas_int(std::size_t n) {
 
 }  // namespace
 
-void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c, float alpha) {
-  const bool tb = transpose_b == Transpose::yes;
-  const std::size_t k = a.cols;
-  const std::size_t b_rows = tb ? b.cols : b.rows;  // rows of op(b)
+void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b, MutableMatrixView c,
+          float alpha, float beta) {
+  const bool ta = transpose_a == Transpose::yes, tb = transpose_b == Transpose::yes;
+  const std::size_t m = ta ? a.cols : a.rows, k = ta ? a.rows : a.cols;  // op(a) is (m, k)
+  const std::size_t b_rows = tb ? b.cols : b.rows;                       // rows of op(b)
   const std::size_t n = tb ? b.rows : b.cols;
-  if (b_rows != k || c.rows != a.rows || c.cols != n) {
-    throw Error(fmt::format("gemm shape mismatch: ({}, {}) · {}({}, {}) -> ({}, {})", a.rows,
-                            a.cols, tb ? "transpose" : "", b.rows, b.cols, c.rows, c.cols));
+  if (b_rows != k || c.rows != m || c.cols != n) {
+    throw Error(fmt::format("gemm shape mismatch: {}({}, {}) · {}({}, {}) -> ({}, {})",
+                            ta ? "transpose" : "", a.rows, a.cols, tb ? "transpose" : "", b.rows,
+                            b.cols, c.rows, c.cols));
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas_int(a.rows),
-              blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
-              blas_int(b.stride), 0.0f, c.data, blas_int(c.stride));
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              blas_int(m), blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
+              blas_int(b.stride), beta, c.data, blas_int(c.stride));
+}
+
+void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c, float alpha) {
+  gemm(a, Transpose::no, b, transpose_b, c, alpha, 0.0f);
 }
 
 void linear(const Matrix& x, const Parameter& W, Matrix& y) {

@@ -31,6 +31,11 @@ enum class Transpose { no, yes };
 // c = alpha · a · op(b), where op(b) is b or bᵀ. Shapes are checked: a mismatch is an Error.
 void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c, float alpha = 1.0f);
 
+// c = alpha · op(a) · op(b) + beta · c: the general product. The forward never needs it; the
+// backward does (weight gradients are xᵀ·dy, and they accumulate with beta = 1).
+void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b, MutableMatrixView c,
+          float alpha, float beta);
+
 // y = x·W: (T, d_in) · (d_in, d_out) -> (T, d_out). Resizes y when needed.
 void linear(const Matrix& x, const Parameter& W, Matrix& y);
 // y = x·W + b, with b of shape (d_out,) added to every row.

@@ -1,6 +1,7 @@
 #include "compare.hpp"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -294,6 +295,17 @@ std::string update_chapter(std::string_view chapter, std::string_view output) {
   }
   for (; next < lines.size(); ++next) updated += lines[next] + "\n";
   return updated;
+}
+
+std::string check_tolerance_text(const std::string& text) {
+  double value = 0.0;
+  const char* last = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), last, value);
+  if (ec != std::errc() || stop != last || text.empty()) return fmt::format("'{}' is not a number", text);
+  if (!(value >= 0.0) || !std::isfinite(value)) {
+    return fmt::format("'{}' is not a tolerance: give a finite number >= 0", text);
+  }
+  return "";
 }
 
 }  // namespace labdiff

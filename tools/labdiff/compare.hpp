@@ -74,4 +74,8 @@ Comparison compare_chapter(std::string_view chapter, std::string_view output,
 // The chapter with every excerpt replaced by the current section of `output`.
 std::string update_chapter(std::string_view chapter, std::string_view output);
 
+// A --abs or --rel value as typed: "" when it is a finite number >= 0, else what is wrong.
+// (CLI::NonNegativeNumber would name the range as 0 to DBL_MAX written out in 309 digits.)
+std::string check_tolerance_text(const std::string& text);
+
 }  // namespace labdiff

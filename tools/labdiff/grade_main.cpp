@@ -53,15 +53,6 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
   }
 }
 
-std::string check_tolerance(const std::string& text) {
-  double value = 0.0;
-  const char* last = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), last, value);
-  if (ec != std::errc() || stop != last || text.empty()) return fmt::format("'{}' is not a number", text);
-  if (!(value >= 0.0) || !std::isfinite(value)) return fmt::format("'{}' is not a tolerance: give a finite number >= 0", text);
-  return "";
-}
-
 std::string upper(const std::string& status) {
   std::string s = status;
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -86,8 +77,8 @@ int main(int argc, char** argv) {
   app.option("submission", folder, "the folder of the student's lab outputs").required();
   app.option("--labs", labs_dir, "the folder of the reference labs (NN-name/expected.txt)").show_default();
   app.option("--json", json_path, "also write the verdicts as JSON to this file");
-  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
-  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
+  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
   app.flag("--brief", brief, "print only the failing checks and the verdicts");
   app.flag("--list-failing", list_failing,
            "print only 'labNN | check | reason' for every check that does not pass (CI compares it "

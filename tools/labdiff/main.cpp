@@ -31,18 +31,6 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// CLI::NonNegativeNumber would name the range as 0 to DBL_MAX written out in 309 digits.
-std::string check_tolerance(const std::string& text) {
-  double value = 0.0;
-  const char* last = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), last, value);
-  if (ec != std::errc() || stop != last || text.empty()) return fmt::format("'{}' is not a number", text);
-  if (!(value >= 0.0) || !std::isfinite(value)) {
-    return fmt::format("'{}' is not a tolerance: give a finite number >= 0", text);
-  }
-  return "";
-}
-
 std::string check_count(const std::string& text) {
   std::size_t value = 0;
   const char* last = text.data() + text.size();
@@ -90,8 +78,8 @@ int main(int argc, char** argv) {
   bool chapter = false, update = false;
   app.option("expected", first, "the reference output (or, with --chapter, the chapter)").required();
   app.option("actual", second, "the output to check").required();
-  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
-  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(check_tolerance, "TOLERANCE >= 0");
+  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
+  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
   app.option("--max-shown", max_shown, "differences to print").show_default().check(check_count);
   app.flag("--chapter", chapter, "compare the output excerpts embedded in a chapter with the output");
   app.flag("--update-chapter", update,

@@ -2,56 +2,18 @@
 // check, against the reference outputs (labs/<NN>-<name>/expected.txt), under labdiff's rules.
 // Prints the verdicts and, with --json, writes the same as JSON. Exit status 0 when every lab
 // passes, 1 when one fails or is missing, 2 on a usage or I/O error.
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstring>
+#include <cctype>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <unistd.h>
 
 #include "cli_support/command_line.hpp"
+#include "files.hpp"
 #include "grade.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    throw std::runtime_error(fmt::format("cannot read '{}': it is a directory, not a lab output", path.string()));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(fmt::format("cannot read '{}': the read failed", path.string()));
-  return text.str();
-}
-
-void write_file_atomically(const fs::path& path, const std::string& content) {
-  const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
-    out << content;
-    out.close();
-    if (!out) {
-      fs::remove(temporary);
-      throw std::runtime_error(fmt::format("cannot write '{}': the write failed", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) {
-    fs::remove(temporary, ec);
-    throw std::runtime_error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
-  }
-}
 
 std::string upper(const std::string& status) {
   std::string s = status;
@@ -96,8 +58,8 @@ int main(int argc, char** argv) {
     std::vector<labdiff::LabVerdict> verdicts;
     for (const labdiff::ReferenceLab& lab : labs) {
       const std::optional<fs::path> file = labdiff::submission_file(folder, lab);
-      const std::optional<std::string> actual = file ? std::optional<std::string>(read_file(*file)) : std::nullopt;
-      verdicts.push_back(labdiff::grade_lab(lab.id, lab.name, read_file(lab.expected), actual,
+      const std::optional<std::string> actual = file ? std::optional<std::string>(labdiff::read_text_file(*file)) : std::nullopt;
+      verdicts.push_back(labdiff::grade_lab(lab.id, lab.name, labdiff::read_text_file(lab.expected), actual,
                                             file ? file->filename().string() : "", tol));
     }
 
@@ -160,7 +122,7 @@ int main(int argc, char** argv) {
                                   {"labs_passed", labs_passed},
                                   {"labs_total", verdicts.size()},
                                   {"passed", all}};
-      write_file_atomically(json_path, doc.dump(2) + "\n");
+      labdiff::write_file_atomically(json_path, doc.dump(2) + "\n");
     }
     return all ? 0 : 1;
   } catch (const std::exception& e) {

@@ -2,34 +2,15 @@
 // the workbook's rules: words, shapes, counts and verdicts exactly; decimals within
 // |a − b| <= abs + rel·|expected|. Exit status 0 when they match, 1 when they differ, 2 on a
 // usage or I/O error.
-#include <cerrno>
+#include <algorithm>
 #include <charconv>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
-#include <sstream>
 
 #include "cli_support/command_line.hpp"
 #include "compare.hpp"
+#include "files.hpp"
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  // An ifstream opens a directory without complaint and reads it as empty: two directories
-  // would "match". Refuse them by name.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw std::runtime_error(fmt::format("cannot read '{}': it is a directory, not a lab output", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string check_count(const std::string& text) {
   std::size_t value = 0;
@@ -87,11 +68,10 @@ int main(int argc, char** argv) {
   if (const std::optional<int> status = app.parse(argc, argv)) return *status;
 
   try {
-    const std::string a = read_file(first), b = read_file(second);
+    const std::string a = labdiff::read_text_file(first), b = labdiff::read_text_file(second);
     if (update) {
       const std::string updated = labdiff::update_chapter(a, b);
-      std::ofstream out(first, std::ios::binary | std::ios::trunc);
-      if (!(out << updated)) throw std::runtime_error(fmt::format("cannot write '{}'", first));
+      labdiff::write_file_atomically(first, updated);
       return 0;
     }
     labdiff::Comparison c = chapter ? labdiff::compare_chapter(a, b, tol) : labdiff::compare_outputs(a, b, tol);

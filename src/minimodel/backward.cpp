@@ -99,22 +99,23 @@ void norm_backward(const LayerNorm& norm, const Matrix& x, const Matrix& dy, Mat
   if (dbeta != nullptr) require_size(*dbeta, d, norm.name() + ".beta");
   const bool rms = norm.kind() == NormKind::rms_norm;
   const float* gamma = norm.gamma().data();
-  const float inv_d = 1.0f / static_cast<float>(d);
+  const float d_f = static_cast<float>(d);
   ensure_shape(dx, T, d);
   for (std::size_t t = 0; t < T; ++t) {
     const float* x_t = x.data() + t * d;
     const float* dy_t = dy.data() + t * d;
     float* dx_t = dx.data() + t * d;
-    // Recompute mean and 1/std as the forward did (cheaper than storing them: O(d) per row).
+    // Recompute mean and 1/std exactly as the forward did, same operations in the same order
+    // (cheaper than storing them: O(d) per row).
     float mean = 0.0f;
     if (!rms) {
       float sum = 0.0f;
       for (std::size_t j = 0; j < d; ++j) sum += x_t[j];
-      mean = sum * inv_d;
+      mean = sum / d_f;
     }
     float squares = 0.0f;
     for (std::size_t j = 0; j < d; ++j) squares += (x_t[j] - mean) * (x_t[j] - mean);
-    const float r = 1.0f / std::sqrt(squares * inv_d + norm.eps());
+    const float r = 1.0f / std::sqrt(squares / d_f + norm.eps());
     // The two row means of the formula: mean(g) and mean(g ⊙ x̂), g = dy ⊙ γ.
     float g_sum = 0.0f, g_xhat_sum = 0.0f;
     for (std::size_t j = 0; j < d; ++j) {
@@ -126,7 +127,7 @@ void norm_backward(const LayerNorm& norm, const Matrix& x, const Matrix& dy, Mat
       if (dbeta != nullptr) dbeta->data()[j] += dy_t[j];
     }
     // RMSNorm subtracts no mean in the forward, so no mean(g) comes back.
-    const float g_mean = rms ? 0.0f : g_sum * inv_d, g_xhat_mean = g_xhat_sum * inv_d;
+    const float g_mean = rms ? 0.0f : g_sum / d_f, g_xhat_mean = g_xhat_sum / d_f;
     for (std::size_t j = 0; j < d; ++j) {
       const float x_hat = (x_t[j] - mean) * r;
       dx_t[j] = r * (dy_t[j] * gamma[j] - g_mean - x_hat * g_xhat_mean);

@@ -289,6 +289,12 @@ function(minimodel_use_starter target student_dir)
   endforeach()
   set_property(TARGET ${target} PROPERTY SOURCES "${replaced}")
   target_include_directories(${target} BEFORE PUBLIC "${student_dir}")
+  # One file at a time, so that a student's edit recompiles that file alone (the solution's
+  # build compiles the library as one unity file); the headers every file parses are
+  # precompiled instead.
+  set_property(TARGET ${target} PROPERTY UNITY_BUILD OFF)
+  target_precompile_headers(${target} PRIVATE <xtensor/xarray.hpp> <fmt/format.h> <string> <vector>
+                                              <cmath> <span>)
   list(JOIN marked ", " names)
   message(STATUS "starter: ${target} compiles ${names} from ${student_dir}/minimodel")
 endfunction()

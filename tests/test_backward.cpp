@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "minimodel/activation_store.hpp"
 #include "minimodel/backward.hpp"
 #include "minimodel/errors.hpp"
@@ -26,8 +28,11 @@
 #include "minimodel/reference_backward.hpp"
 #include "minimodel/rope.hpp"
 #include "minimodel/vocab.hpp"
+#include "helpers.hpp"
 
 namespace {
+
+using test_support::random_tokens;
 
 using namespace minimodel;
 namespace ref = minimodel::reference;
@@ -39,12 +44,6 @@ MiniGPTConfig small_config(NormKind norm = NormKind::layer_norm, bool biases = t
                                     .norm = norm, .ffn_biases = biases});
 }
 
-std::vector<TokenId> random_tokens(std::uint64_t seed, std::size_t T, std::size_t vocab_size) {
-  SplitMix64 rng(seed);
-  std::vector<TokenId> ids(T);
-  for (TokenId& id : ids) id = static_cast<TokenId>(rng.next() % vocab_size);
-  return ids;
-}
 
 Matrix random_matrix(std::uint64_t seed, std::size_t rows, std::size_t cols, double range) {
   SplitMix64 rng(seed);

@@ -27,8 +27,11 @@
 #include "minimodel/model.hpp"
 #include "minimodel/weights_io.hpp"
 #include "run_binary.hpp"
+#include "helpers.hpp"
 
 namespace {
+
+using test_support::kLabs;
 
 namespace fs = std::filesystem;
 using test_support::run;
@@ -36,8 +39,6 @@ using test_support::Run;
 using test_support::temp_path;
 using Bytes = std::vector<std::uint8_t>;
 
-const std::vector<std::string> kLabs = {"lab00-block-by-hand", "lab01-assemble-mini-gpt",
-                                        "lab02-parameter-inventory", "lab03-causality-perturbation"};
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -288,7 +289,7 @@ std::vector<BrokenFile> broken_weight_files() {
 // Flags every binary shares.
 
 TEST_CASE("battery: unknown flags, missing and malformed values, stray arguments", "[labs][battery]") {
-  for (const std::string& lab : kLabs) {
+  for (const std::string lab : kLabs) {
     expect_refused(lab + " --no-such-flag", {"--no-such-flag"});
     expect_refused(lab + " stray-argument", {"stray-argument"});
     expect_refused(lab + " --seed", {"--seed", "missing"});
@@ -314,7 +315,7 @@ TEST_CASE("battery: unreadable and unwritable paths", "[labs][battery]") {
   std::ofstream(regular) << "not a directory\n";
   const fs::path missing_dir = scratch / "no-such-dir";
 
-  for (const std::string& lab : kLabs) {
+  for (const std::string lab : kLabs) {
     const fs::path in_missing = missing_dir / "out.json", under_file = regular / "out.json";
     expect_refused(lab + " --json " + in_missing.string(), {"--json", "cannot write", "not an existing directory"},
                    {in_missing});

@@ -8,12 +8,14 @@
 #include "minimodel/errors.hpp"
 #include "minimodel/finite_guard.hpp"
 #include "minimodel/model.hpp"
+#include "helpers.hpp"
 
 using namespace minimodel;
 using Catch::Matchers::Contains;
 
 namespace {
-std::vector<TokenId> canonical() { return Vocabulary::builtin().encode(kCanonicalText); }
+
+using test_support::canonical;
 }  // namespace
 
 TEST_CASE("the guard passes a healthy forward, mask included, and passes events on", "[guard]") {

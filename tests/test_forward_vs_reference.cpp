@@ -22,8 +22,11 @@
 #include "minimodel/reference.hpp"
 #include "minimodel/trace.hpp"
 #include "minimodel/vocab.hpp"
+#include "helpers.hpp"
 
 namespace {
+
+using test_support::random_tokens;
 
 using namespace minimodel;
 namespace ref = minimodel::reference;
@@ -98,12 +101,6 @@ ref::Tensor to_reference(const Matrix& x) {
   return t;
 }
 
-std::vector<TokenId> random_tokens(std::uint64_t seed, std::size_t T, std::size_t vocab_size) {
-  SplitMix64 rng(seed);
-  std::vector<TokenId> ids(T);
-  for (TokenId& id : ids) id = static_cast<TokenId>(rng.next() % vocab_size);
-  return ids;
-}
 
 // (T, d) with entries uniform in [-2, 2): a residual stream of the size a block sees.
 Matrix random_input(std::uint64_t seed, std::size_t T, std::size_t d) {

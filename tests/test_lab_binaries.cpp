@@ -12,15 +12,16 @@
 #include "minimodel/model.hpp"
 #include "minimodel/weights_io.hpp"
 #include "run_binary.hpp"
+#include "helpers.hpp"
 
 namespace {
+
+using test_support::kLabs;
 
 using test_support::run;
 using test_support::Run;
 using test_support::temp_path;
 
-const std::array<const char*, 4> kLabs = {"lab00-block-by-hand", "lab01-assemble-mini-gpt",
-                                          "lab02-parameter-inventory", "lab03-causality-perturbation"};
 
 }  // namespace
 

@@ -9,17 +9,17 @@
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/trace.hpp"
+#include "helpers.hpp"
 
 using namespace minimodel;
 using Catch::Matchers::Contains;
 
 namespace {
 
-std::vector<TokenId> canonical() { return Vocabulary::builtin().encode(kCanonicalText); }
+using test_support::canonical;
+using test_support::same_bits;
 
-bool same_bits(const Matrix& a, const Matrix& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+
 
 }  // namespace
 

@@ -62,7 +62,7 @@ std::vector<float> identity(std::size_t n) {
 
 std::vector<float> filled(std::size_t n, float value) { return std::vector<float>(n, value); }
 
-ref::Tensor matrix(std::size_t rows, std::size_t cols, std::vector<double> values) {
+ref::Tensor ref_matrix(std::size_t rows, std::size_t cols, std::vector<double> values) {
   return ref::Tensor{{rows, cols}, std::move(values)};
 }
 
@@ -105,7 +105,7 @@ MiniGPT toy_block_model(GeluForm gelu = GeluForm::exact) {
 }
 
 // x rows: [1, -1, 1, -1] and [1, 1, -1, -1], both mean 0 and biased variance 1.
-const ref::Tensor kToyX = matrix(2, 4, {1, -1, 1, -1, 1, 1, -1, -1});
+const ref::Tensor kToyX = ref_matrix(2, 4, {1, -1, 1, -1, 1, 1, -1, -1});
 
 }  // namespace
 
@@ -128,7 +128,7 @@ TEST_CASE("reference LayerNorm: biased variance, eps inside the square root", "[
   // [1, 2, 3, 4]: mean 2.5; deviations -1.5 -0.5 0.5 1.5; biased variance
   // (2.25 + 0.25 + 0.25 + 2.25)/4 = 1.25 (dividing by 3 would give 1.6667).
   const double inv_std = 1.0 / std::sqrt(1.25 + kEps);
-  const ref::Tensor x = matrix(1, 4, {1, 2, 3, 4});
+  const ref::Tensor x = ref_matrix(1, 4, {1, 2, 3, 4});
   const std::vector<double> ones(4, 1.0), zeros(4, 0.0);
 
   SECTION("gamma 1, beta 0: (x - 2.5)/sqrt(1.25 + 1e-5)") {
@@ -159,7 +159,7 @@ TEST_CASE("reference RoPE rotates interleaved pairs by position·theta_i", "[ref
     // position 2 the angles are 2 and 0.02 rad. Rotating (1, 0) by a gives (cos a, sin a);
     // rotating (0, 1) gives (-sin a, cos a). A half-split RoPE would instead pair columns
     // 0 and 2 of each head, and give different numbers.
-    const ref::Tensor x = matrix(1, 8, {1, 0, 1, 0, 0, 1, 0, 1});
+    const ref::Tensor x = ref_matrix(1, 8, {1, 0, 1, 0, 0, 1, 0, 1});
     const ref::Tensor y = ref::rope(x, 2, 10000.0, 2);
     check_tensor(y, {1, 8},
                  {std::cos(2.0), std::sin(2.0), std::cos(0.02), std::sin(0.02),  //
@@ -168,7 +168,7 @@ TEST_CASE("reference RoPE rotates interleaved pairs by position·theta_i", "[ref
   SECTION("position 0 is the identity, position t of row t") {
     // Rows 0 and 1 with offset 0 are positions 0 and 1: row 0 is unchanged (the reason a
     // check of RoPE must look at a position >= 1), row 1 turns by 1 rad.
-    const ref::Tensor x = matrix(2, 2, {3, 4, 1, 0});
+    const ref::Tensor x = ref_matrix(2, 2, {3, 4, 1, 0});
     check_tensor(ref::rope(x, 1, 10000.0, 0), {2, 2}, {3, 4, std::cos(1.0), std::sin(1.0)});
   }
   SECTION("in a block: q and k are rotated, v is not") {
@@ -184,7 +184,7 @@ TEST_CASE("reference RoPE rotates interleaved pairs by position·theta_i", "[ref
       set(model, name, identity(4));
     }
     const ref::Result r = ref::block_forward(model.config(), model.parameters(), 0,
-                                             matrix(1, 4, {0.3, -0.2, 0.9, 0.1}),
+                                             ref_matrix(1, 4, {0.3, -0.2, 0.9, 0.1}),
                                              {.position_offset = 1, .keep_steps = true});
     const double c = std::cos(1.0), sn = std::sin(1.0);
     check_tensor(ref::step(r, "block_0.attn.q"), {1, 4}, {1, 0, 0, 1});
@@ -402,13 +402,13 @@ TEST_CASE("reference rejects bad input with a message naming the rule", "[refere
   CHECK_THROWS_WITH(ref::forward(cfg, w, too_big), Contains("token id 8") && Contains("vocab_size = 8"));
   CHECK_THROWS_AS(ref::forward(cfg, w, negative), InputError);
 
-  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, matrix(2, 3, std::vector<double>(6, 0.0))),
+  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, ref_matrix(2, 3, std::vector<double>(6, 0.0))),
                   InputError);
-  CHECK_THROWS_WITH(ref::block_forward(cfg, w, 0, matrix(2, 3, std::vector<double>(6, 0.0))),
+  CHECK_THROWS_WITH(ref::block_forward(cfg, w, 0, ref_matrix(2, 3, std::vector<double>(6, 0.0))),
                     Contains("3 columns") && Contains("d_model = 4"));
-  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, matrix(0, 4, {})), InputError);
-  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, matrix(5, 4, std::vector<double>(20, 0.0))),
+  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, ref_matrix(0, 4, {})), InputError);
+  CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, ref_matrix(5, 4, std::vector<double>(20, 0.0))),
                   InputError);
-  CHECK_THROWS_AS(ref::block_forward(cfg, w, 1, matrix(1, 4, {1, 2, 3, 4})), InputError);
+  CHECK_THROWS_AS(ref::block_forward(cfg, w, 1, ref_matrix(1, 4, {1, 2, 3, 4})), InputError);
   CHECK_THROWS_AS(ref::block_forward(cfg, w, 0, ref::Tensor{{2, 4}, {1, 2, 3}}), InputError);
 }

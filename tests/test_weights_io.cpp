@@ -21,6 +21,7 @@
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/weights_io.hpp"
+#include "helpers.hpp"
 
 using namespace minimodel;
 using Catch::Matchers::Contains;
@@ -29,6 +30,9 @@ using Bytes = std::vector<std::uint8_t>;
 using ordered_json = nlohmann::ordered_json;
 
 namespace {
+
+using test_support::canonical;
+using test_support::same_bits;
 
 // A fresh directory under the system temporary directory, removed with everything in it when
 // the test ends.
@@ -131,13 +135,7 @@ struct FileParts {
   }
 };
 
-std::vector<TokenId> canonical() {
-  return Vocabulary::builtin().encode(kCanonicalText);
-}
 
-bool same_bits(const Matrix& a, const Matrix& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 // Every parameter of `a` equals the one of `b` with the same name, bit for bit.
 bool same_parameters(const MiniGPT& a, const MiniGPT& b) {

@@ -42,8 +42,6 @@ std::string shape_text(const Dims& shape) {
   return fmt::format("({})", fmt::join(shape, ", "));
 }
 
-Tensor zeros(const Dims& shape) { return Tensor{shape, std::vector<double>(element_count(shape), 0.0)}; }
-
 // A (rows, cols) matrix whose data matches its shape, or an Error naming `what`.
 void require_matrix(const Tensor& m, std::string_view what) {
   if (m.shape.size() != 2 || m.data.size() != element_count(m.shape)) {
@@ -343,6 +341,10 @@ void check_length(std::size_t T, std::size_t position_offset, std::size_t contex
 
 // ---------------------------------------------------------------------------------------------
 // The building blocks.
+
+Tensor zeros(const std::vector<std::size_t>& shape) {
+  return Tensor{shape, std::vector<double>(element_count(shape), 0.0)};
+}
 
 double gelu(double x, GeluForm form) {
   if (form == GeluForm::exact) {

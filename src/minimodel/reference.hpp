@@ -23,6 +23,9 @@ struct Tensor {
   std::vector<double> data;
 };
 
+// A tensor of the given shape, every entry 0.
+Tensor zeros(const std::vector<std::size_t>& shape);
+
 // One intermediate, named and shaped exactly as the model's trace names it
 // ("block_0.attn.scores", (H, T, T), ...).
 struct Step {

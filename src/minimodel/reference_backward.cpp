@@ -17,12 +17,6 @@ namespace {
 
 using Dims = std::vector<std::size_t>;
 
-Tensor zeros(const Dims& shape) {
-  std::size_t n = 1;
-  for (std::size_t e : shape) n *= e;
-  return Tensor{shape, std::vector<double>(n, 0.0)};
-}
-
 void require(bool ok, std::string_view what) {
   if (!ok) throw Error(fmt::format("reference backward: {}", what));
 }

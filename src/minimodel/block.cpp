@@ -35,7 +35,6 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, const ForwardOptions&
 }
 
 void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const ForwardOptions& options) const {
-  Tracer* tracer = options.tracer;
   const std::size_t T = x.shape(0), d = x.shape(1);
   if (d != d_model_ || T == 0 || options.position_offset + T > context_len_) {
     throw InputError(fmt::format(
@@ -43,28 +42,27 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
         "1 <= T and position_offset + T <= context_len = {}",
         name_, T, d, options.position_offset, d_model_, context_len_));
   }
-  // STARTER-BEGIN Pre-LN block forward | theory/01-transformer-block.md § Anatomy of a Pre-LN block
-  Matrix& normed = b.normed;
-  Matrix& branch = b.branch;
-  Matrix& z = b.z;
+  const TraceScope tracing(options.tracer);  // the modules report to it (trace.hpp)
+  attention_sublayer(x, b.z, b, options);
+  trace_op(name_, "resid1", {x, b.branch}, "+", b.z, "z = x + attn(ln1(x))");
+  ffn_sublayer(b.z, y, b);
+  trace_op(name_, "resid2", {b.z, b.branch}, "+", y, "y = z + ffn(ln2(z))");
+}
 
-  // z = x + MHA(LN1(x))
-  ln1_.forward(x, normed, tracer);
-  attn_.forward(normed, branch, b.attn, options);
-  add(x, branch, z);
-  report(tracer, [&] {
-    return TraceEvent{name_ + ".resid1", {{T, d}, {T, d}}, "+", {T, d}, "z = x + attn(ln1(x))",
-                      values_for(tracer, z.data(), z.size())};
-  });
+void TransformerBlock::attention_sublayer(const Matrix& x, Matrix& z, Buffers& b,
+                                          const ForwardOptions& options) const {
+  // STARTER-BEGIN Pre-LN block, attention sublayer | theory/01-transformer-block.md § Anatomy of a Pre-LN block
+  ln1_.forward(x, b.normed);                           // LN1(x)           (T, d)
+  attn_.forward(b.normed, b.branch, b.attn, options);  // MHA(LN1(x))      (T, d)
+  add(x, b.branch, z);                                 // z = x + MHA(...) (T, d)
+  // STARTER-END
+}
 
-  // y = z + FFN(LN2(z))
-  ln2_.forward(z, normed, tracer);
-  ffn_.forward(normed, branch, b.ffn, tracer);
-  add(z, branch, y);
-  report(tracer, [&] {
-    return TraceEvent{name_ + ".resid2", {{T, d}, {T, d}}, "+", {T, d}, "y = z + ffn(ln2(z))",
-                      values_for(tracer, y.data(), y.size())};
-  });
+void TransformerBlock::ffn_sublayer(const Matrix& z, Matrix& y, Buffers& b) const {
+  // STARTER-BEGIN Pre-LN block, FFN sublayer | theory/01-transformer-block.md § Anatomy of a Pre-LN block
+  ln2_.forward(z, b.normed);                // LN2(z)           (T, d)
+  ffn_.forward(b.normed, b.branch, b.ffn);  // FFN(LN2(z))      (T, d)
+  add(z, b.branch, y);                      // y = z + FFN(...) (T, d)
   // STARTER-END
 }
 

@@ -32,7 +32,8 @@ class TransformerBlock {
   };
 
   // (T, d_model) -> (T, d_model). Resizes y when needed; y must not alias x.
-  // Checks x's shape and length first (InputError).
+  // Checks x's shape and length first (InputError). Runs the two sublayers below, and reports
+  // their sums as `<name>.resid1` and `.resid2` to the tracer (options.tracer, or the active one).
   void forward(const Matrix& x, Matrix& y, Buffers& buffers, const ForwardOptions& options = {}) const;
   // The same, with buffers of its own (allocates; for labs and tests).
   void forward(const Matrix& x, Matrix& y, const ForwardOptions& options = {}) const;
@@ -42,6 +43,12 @@ class TransformerBlock {
   const CausalSelfAttention& attn() const { return attn_; }
   const LayerNorm& ln2() const { return ln2_; }
   const FeedForward& ffn() const { return ffn_; }
+
+  // The two equations of the block, one function each; x, z, y are (T, d_model).
+  // z = x + MHA(LN1(x)), with buffers.normed and buffers.branch as scratch.
+  void attention_sublayer(const Matrix& x, Matrix& z, Buffers& buffers, const ForwardOptions& options) const;
+  // y = z + FFN(LN2(z)), with buffers.normed and buffers.branch as scratch.
+  void ffn_sublayer(const Matrix& z, Matrix& y, Buffers& buffers) const;
 
  private:
   std::string name_;

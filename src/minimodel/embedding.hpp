@@ -22,7 +22,8 @@ class Embedding {
   Embedding(ParameterRegistry& registry, const MiniGPTConfig& config);
 
   // (T,) ids -> (T, d_model). Ids must already be validated (MiniGPT::validate_tokens).
-  void forward(std::span<const TokenId> tokens, Matrix& h, Tracer* tracer = nullptr) const;
+  // Reports `embed` to the active tracer (trace.hpp).
+  void forward(std::span<const TokenId> tokens, Matrix& h) const;
 
   const Parameter& E() const { return E_; }
 
@@ -34,8 +35,9 @@ class TiedLMHead {
  public:
   explicit TiedLMHead(const Embedding& embedding) : E_(embedding.E()) {}
 
-  // (T, d_model) -> (T, vocab_size). No softmax: these are logits.
-  void forward(const Matrix& h, Matrix& logits, Tracer* tracer = nullptr) const;
+  // (T, d_model) -> (T, vocab_size). No softmax: these are logits. Reports `logits` to the
+  // active tracer (trace.hpp).
+  void forward(const Matrix& h, Matrix& logits) const;
 
   // The matrix the head multiplies by (transposed): the embedding's own storage.
   const Parameter& weight() const { return E_; }

@@ -28,14 +28,12 @@ FeedForward::FeedForward(ParameterRegistry& registry, std::string name, const Mi
                         InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_ff()))))),
       b_2_(config.ffn_biases() ? &registry.add(name_ + ".b_2", {config.d_model()}, InitRule::zeros()) : nullptr) {}
 
-void FeedForward::forward(const Matrix& x, Matrix& out, Tracer* tracer) const {
+void FeedForward::forward(const Matrix& x, Matrix& out) const {
   Buffers buffers;
-  forward(x, out, buffers, tracer);
+  forward(x, out, buffers);
 }
 
-void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer* tracer) const {
-  const std::size_t T = x.shape(0), d = x.shape(1), f = W_1_.value.shape(1);
-
+void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const {
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
   // STARTER-BEGIN FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   if (b_1_ != nullptr) {
@@ -44,18 +42,12 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
     linear(x, W_1_, hidden);
   }
   // STARTER-END
-  report(tracer, [&] {
-    return TraceEvent{name_ + ".pre", {{T, d}, {d, f}}, "·", {T, f}, b_1_ ? "x·W_1 + b_1" : "x·W_1",
-                      values_for(tracer, hidden.data(), hidden.size())};
-  });
+  trace_op(name_, "pre", {x, W_1_}, "·", hidden, b_1_ ? "x·W_1 + b_1" : "x·W_1");
 
   gelu_inplace(hidden.data(), hidden.size(), gelu_);
-  report(tracer, [&] {
-    return TraceEvent{name_ + ".gelu", {{T, f}}, "", {T, f},
-                      gelu_ == GeluForm::exact ? "GELU exact: 0.5·x·(1+erf(x/√2))"
-                                               : "GELU tanh: 0.5·x·(1+tanh(√(2/π)·(x+0.044715x³)))",
-                      values_for(tracer, hidden.data(), hidden.size())};
-  });
+  trace_op(name_, "gelu", {hidden}, "", hidden,
+           gelu_ == GeluForm::exact ? "GELU exact: 0.5·x·(1+erf(x/√2))"
+                                    : "GELU tanh: 0.5·x·(1+tanh(√(2/π)·(x+0.044715x³)))");
 
   // STARTER-BEGIN FFN forward, gelu·W_2 + b_2 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   if (b_2_ != nullptr) {
@@ -64,10 +56,7 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer
     linear(hidden, W_2_, out);
   }
   // STARTER-END
-  report(tracer, [&] {
-    return TraceEvent{name_ + ".out", {{T, f}, {f, d}}, "·", {T, d}, b_2_ ? "gelu·W_2 + b_2" : "gelu·W_2",
-                      values_for(tracer, out.data(), out.size())};
-  });
+  trace_op(name_, "out", {hidden, W_2_}, "·", out, b_2_ ? "gelu·W_2 + b_2" : "gelu·W_2");
 }
 
 }  // namespace minimodel

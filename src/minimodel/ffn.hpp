@@ -20,10 +20,11 @@ class FeedForward {
     Matrix hidden;  // (T, d_ff): the pre-activation, then GELU of it, in place
   };
 
-  // (T, d_model) -> (T, d_model). Resizes out when needed.
-  void forward(const Matrix& x, Matrix& out, Buffers& buffers, Tracer* tracer = nullptr) const;
+  // (T, d_model) -> (T, d_model). Resizes out when needed. Reports `<name>.pre`, `.gelu` and
+  // `.out` to the active tracer (trace.hpp), each once its buffer holds the result.
+  void forward(const Matrix& x, Matrix& out, Buffers& buffers) const;
   // The same, with buffers of its own (allocates; for labs and tests).
-  void forward(const Matrix& x, Matrix& out, Tracer* tracer = nullptr) const;
+  void forward(const Matrix& x, Matrix& out) const;
 
   const std::string& name() const { return name_; }
   GeluForm gelu_form() const { return gelu_; }

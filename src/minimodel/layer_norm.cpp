@@ -14,9 +14,12 @@ LayerNorm::LayerNorm(ParameterRegistry& registry, std::string name, std::size_t 
       gamma_(registry.add(name_ + ".gamma", {d}, InitRule::ones())),
       beta_(kind == NormKind::layer_norm ? &registry.add(name_ + ".beta", {d}, InitRule::zeros())
                                          : nullptr),
-      eps_(static_cast<float>(eps)) {}
+      eps_(static_cast<float>(eps)),
+      formula_(kind == NormKind::rms_norm
+                   ? fmt::format("γ·x/√(mean(x²)+{:g}) over the last axis (RMSNorm)", eps_)
+                   : fmt::format("γ·(x−μ)/√(σ²+{:g})+β over the last axis", eps_)) {}
 
-void LayerNorm::forward(const Matrix& x, Matrix& y, Tracer* tracer) const {
+void LayerNorm::forward(const Matrix& x, Matrix& y) const {
   const std::size_t T = x.shape(0), d = x.shape(1);  // x: (T, d)
   ensure_shape(y, T, d);
   const bool rms = kind_ == NormKind::rms_norm;
@@ -44,12 +47,7 @@ void LayerNorm::forward(const Matrix& x, Matrix& y, Tracer* tracer) const {
     }
   }
   // STARTER-END
-  report(tracer, [&] {
-    return TraceEvent{name_, {{T, d}}, "", {T, d},
-                      rms ? fmt::format("γ·x/√(mean(x²)+{:g}) over the last axis (RMSNorm)", eps_)
-                          : fmt::format("γ·(x−μ)/√(σ²+{:g})+β over the last axis", eps_),
-                      values_for(tracer, y.data(), y.size())};
-  });
+  trace_op(name_, "", {x}, "", y, formula_);
 }
 
 }  // namespace minimodel

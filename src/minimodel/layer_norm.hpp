@@ -18,8 +18,9 @@ class LayerNorm {
   LayerNorm(ParameterRegistry& registry, std::string name, std::size_t d, double eps,
             NormKind kind = NormKind::layer_norm);
 
-  // (T, d) -> (T, d). Resizes y when needed; y must not alias x.
-  void forward(const Matrix& x, Matrix& y, Tracer* tracer = nullptr) const;
+  // (T, d) -> (T, d). Resizes y when needed; y must not alias x. Reports `<name>` to the
+  // active tracer (trace.hpp) once y holds the result.
+  void forward(const Matrix& x, Matrix& y) const;
 
   const std::string& name() const { return name_; }
   NormKind kind() const { return kind_; }
@@ -33,6 +34,7 @@ class LayerNorm {
   Parameter& gamma_;
   Parameter* beta_;
   float eps_;
+  std::string formula_;  // for the trace, written once
 };
 
 }  // namespace minimodel

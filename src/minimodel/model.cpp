@@ -49,14 +49,15 @@ void MiniGPT::validate_tokens(std::span<const TokenId> tokens, std::size_t posit
 const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace& ws,
                               const ForwardOptions& options) const {
   validate_tokens(tokens, options.position_offset);
+  const TraceScope tracing(options.tracer);  // every module reports to it (trace.hpp)
   // STARTER-BEGIN Mini-GPT forward | labs/01-assemble-mini-gpt/README.md § What this lab builds
-  embedding_->forward(tokens, ws.h, options.tracer);      // (T,) -> (T, d)
-  for (const TransformerBlock& block : blocks_) {         // (T, d) -> (T, d), L times
+  embedding_->forward(tokens, ws.h);               // (T,) -> (T, d)
+  for (const TransformerBlock& block : blocks_) {  // (T, d) -> (T, d), L times
     block.forward(ws.h, ws.next, ws.block, options);
-    std::swap(ws.h, ws.next);                             // swaps buffers, copies nothing
+    std::swap(ws.h, ws.next);                      // swaps buffers, copies nothing
   }
-  ln_final_->forward(ws.h, ws.next, options.tracer);      // (T, d) -> (T, d)
-  lm_head_->forward(ws.next, ws.logits, options.tracer);  // (T, d) -> (T, V)
+  ln_final_->forward(ws.h, ws.next);               // (T, d) -> (T, d)
+  lm_head_->forward(ws.next, ws.logits);           // (T, d) -> (T, V)
   // STARTER-END
   if (options.check_finite) {
     const float* logits = ws.logits.data();

@@ -1,5 +1,5 @@
 // MiniGPTConfig: the locked defaults, validation at construction (SPEC §2), and the table of
-// fields (kConfigFields) that drives validation, == and describe().
+// fields (kConfigFields) that drives validation, ==, describe() and the JSON.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,7 +10,11 @@
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "minimodel/config.hpp"
+#include "minimodel/config_json.hpp"
 #include "minimodel/errors.hpp"
 
 using namespace minimodel;
@@ -18,6 +22,22 @@ using Catch::Matchers::Contains;
 
 // Named, not anonymous: the suite is a unity build, and another file's helpers must not clash.
 namespace config_tests {
+
+// Every kind of config the course builds: the locked model, its variants, and sizes and
+// conventions off the locked values (an ln_eps that is not a short decimal included).
+std::vector<MiniGPTConfig> all_variants() {
+  return {
+      MiniGPTConfig(),
+      MiniGPTConfig({.norm = NormKind::rms_norm}),
+      MiniGPTConfig({.ffn_biases = false}),
+      MiniGPTConfig({.norm = NormKind::rms_norm, .ffn_biases = false}),
+      MiniGPTConfig({.vocab_size = 512, .norm = NormKind::rms_norm, .ffn_biases = false}),
+      MiniGPTConfig({.gelu = GeluForm::tanh}),
+      MiniGPTConfig({.d_model = 32, .n_heads = 2, .n_layers = 3, .d_ff = 48, .vocab_size = 64,
+                     .context_len = 16, .ln_eps = 1.0 / 3.0e5, .rope_base = 500.0,
+                     .gelu = GeluForm::tanh, .norm = NormKind::rms_norm, .ffn_biases = false}),
+  };
+}
 
 // A different value that is still a valid config, for any field of the locked model.
 std::int64_t changed(std::int64_t size) { return 2 * size; }  // 2 x n_heads keeps d_head even
@@ -43,6 +63,8 @@ std::string config_error(Action&& action) {
   FAIL_CHECK("no ConfigError was thrown");
   return "";
 }
+
+nlohmann::json locked_json() { return config_to_json(MiniGPTConfig()); }
 
 }  // namespace config_tests
 
@@ -126,12 +148,16 @@ TEST_CASE("config table: one row per member of ConfigValues, names unique", "[co
         "norm, ffn_biases");
 }
 
-TEST_CASE("config table: every field is in ==, the differences and the text", "[config]") {
+TEST_CASE("config table: every field is in the JSON, ==, the differences and the text", "[config]") {
   const MiniGPTConfig locked;
+  const nlohmann::json json = config_to_json(locked);
   for (const ConfigField& field : kConfigFields) {
     const std::string name(field.name);
     INFO("field " << name);
-    // Changing this field alone: == sees it, differing_fields names it and only it.
+    CHECK(json.contains(name));
+
+    // Changing this field alone: == sees it, differing_fields names it and only it, the JSON
+    // of the two configs differs at its key.
     const MiniGPTConfig other(with_field_changed(field));
     CHECK_FALSE(other == locked);
     const std::vector<FieldDifference> differences = differing_fields(other, locked);
@@ -139,6 +165,7 @@ TEST_CASE("config table: every field is in ==, the differences and the text", "[
     CHECK(differences[0].name == field.name);
     CHECK(differences[0].a == field_text(other.values(), field));
     CHECK(differences[0].b == field_text(locked.values(), field));
+    CHECK(config_to_json(other)[name] != json[name]);
 
     // describe() shows the changed value (a variant field makes the line a variant's).
     CHECK_THAT(other.describe(), Contains(name + "=" + field_text(other.values(), field)));
@@ -213,4 +240,105 @@ TEST_CASE("describe: the locked line is as the lab references print it, a varian
   CHECK(MiniGPTConfig({.ffn_biases = false}).describe() == locked + " norm=layernorm ffn_biases=no");
   // The doubles print in full, so two configs that differ never print the same line.
   CHECK_THAT(MiniGPTConfig({.ln_eps = 1.0 / 3.0e5}).describe(), Contains("ln_eps=3.3333333333333333e-06"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("config JSON: the locked model and the lab 02 variant, exactly", "[config]") {
+  CHECK(config_to_json(MiniGPTConfig()).dump() ==
+        R"({"context_len":32,"d_ff":256,"d_head":16,"d_model":64,"ffn_biases":true,"gelu":"exact",)"
+        R"("ln_eps":1e-05,"n_heads":4,"n_layers":2,"norm":"layernorm","rope_base":10000.0,"vocab_size":64})");
+  // lab02 --norm rmsnorm --no-biases
+  CHECK(config_to_json(MiniGPTConfig({.norm = NormKind::rms_norm, .ffn_biases = false})).dump() ==
+        R"({"context_len":32,"d_ff":256,"d_head":16,"d_model":64,"ffn_biases":false,"gelu":"exact",)"
+        R"("ln_eps":1e-05,"n_heads":4,"n_layers":2,"norm":"rmsnorm","rope_base":10000.0,"vocab_size":64})");
+}
+
+TEST_CASE("config JSON: every variant round-trips through the text", "[config]") {
+  for (const MiniGPTConfig& config : all_variants()) {
+    INFO(config.describe());
+    const std::string text = config_to_json(config).dump();
+    const MiniGPTConfig read = config_from_json(nlohmann::json::parse(text));
+    CHECK(read == config);
+    CHECK(differing_fields(read, config).empty());
+    CHECK(read.describe() == config.describe());
+  }
+  // d_head is derived: it may be left out.
+  nlohmann::json without_d_head = locked_json();
+  without_d_head.erase("d_head");
+  CHECK(config_from_json(without_d_head) == MiniGPTConfig());
+  // A real-valued field may be written as a JSON integer.
+  nlohmann::json integer_base = locked_json();
+  integer_base["rope_base"] = 10000;
+  CHECK(config_from_json(integer_base) == MiniGPTConfig());
+}
+
+TEST_CASE("config JSON: a bad document is one ConfigError that says what is wrong", "[config]") {
+  nlohmann::json json = locked_json();
+  const auto error = [&] { return config_error([&] { config_from_json(json); }); };
+
+  SECTION("not an object") {
+    json = nlohmann::json::array({64, 4});
+    CHECK_THAT(error(), Contains("config JSON is a JSON array, not an object with the fields d_model, "));
+  }
+  SECTION("a missing field") {
+    json.erase("norm");
+    CHECK_THAT(error(), Contains("config JSON has no 'norm'; a config needs every field: d_model,"));
+  }
+  SECTION("every field, missing") {
+    for (const ConfigField& field : kConfigFields) {
+      json = locked_json();
+      json.erase(std::string(field.name));
+      CHECK_THAT(error(), Contains(fmt::format("has no '{}'", field.name)));
+    }
+  }
+  SECTION("an unknown field") {
+    json["dropout"] = 0.1;
+    CHECK_THAT(error(), Contains("config JSON has an unknown key 'dropout'; the fields are d_model,") &&
+                            Contains("(and d_head, derived from them)"));
+  }
+  SECTION("a misspelt field is unknown, not silently ignored") {
+    json.erase("n_layers");
+    json["n_layer"] = 2;
+    CHECK_THAT(error(), Contains("unknown key 'n_layer'"));
+  }
+  SECTION("a size as a string") {
+    json["d_model"] = "64";
+    CHECK_THAT(error(), Contains(R"(config JSON has d_model = "64", a JSON string; d_model must be a JSON integer, such as 64)"));
+  }
+  SECTION("a size with a fraction") {
+    json["d_ff"] = 256.5;
+    CHECK_THAT(error(), Contains("d_ff = 256.5, a JSON number; d_ff must be a JSON integer"));
+  }
+  SECTION("a size too large for any integer") {
+    json["vocab_size"] = nlohmann::json::parse("18446744073709551615");
+    CHECK_THAT(error(), Contains("vocab_size = 18446744073709551615, too large for a 64-bit integer"));
+  }
+  SECTION("a number as a string") {
+    json["ln_eps"] = "1e-5";
+    CHECK_THAT(error(), Contains(R"(ln_eps = "1e-5", a JSON string; ln_eps must be a JSON number, such as 1e-05)"));
+  }
+  SECTION("a bool as yes/no text") {
+    json["ffn_biases"] = "no";
+    CHECK_THAT(error(), Contains(R"(ffn_biases = "no", a JSON string; ffn_biases must be a JSON boolean, such as true)"));
+  }
+  SECTION("a name that is not a string") {
+    json["norm"] = nullptr;
+    CHECK_THAT(error(), Contains(R"(norm = null, a JSON null; norm must be a JSON string, such as "layernorm")"));
+  }
+  SECTION("a name that is not one of the choices") {
+    json["gelu"] = "relu";
+    CHECK_THAT(error(), Contains("gelu = 'relu' is not a GELU form"));
+  }
+  SECTION("a value its rule refuses") {
+    json["n_heads"] = 0;
+    CHECK_THAT(error(), Contains("invalid config: n_heads = 0; rule: n_heads must be a positive integer"));
+  }
+  SECTION("a derived value that disagrees with the fields") {
+    json["d_head"] = 8;
+    CHECK_THAT(error(), Contains("config JSON has d_head = 8, but its fields give d_head = 16; d_head "
+                                 "is derived, not set"));
+  }
 }

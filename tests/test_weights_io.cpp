@@ -250,7 +250,12 @@ TEST_CASE("weights: the RMSNorm, no-bias variant round-trips and is told apart",
 
   // Into the SPEC's model (LayerNorm, biases) it does not go: the difference is named.
   MiniGPT locked;
-  CHECK_THROWS_WITH(load_safetensors_into(locked, path), Catch::Contains("norm is rmsnorm in the file but layernorm"));
+  CHECK_THROWS_WITH(load_safetensors_into(locked, path),
+                    Contains("norm is rmsnorm in the file but layernorm in the model (and 1 other "
+                             "field)"));
+  MiniGPT rms_with_biases(MiniGPTConfig({.norm = NormKind::rms_norm}));
+  CHECK_THROWS_WITH(load_safetensors_into(rms_with_biases, path),
+                    Contains("ffn_biases is no in the file but yes in the model;"));
 }
 
 TEST_CASE("weights: the file records the config, the conventions and the layout", "[weights]") {
@@ -275,10 +280,24 @@ TEST_CASE("weights: the file records the config, the conventions and the layout"
     CHECK(meta["ln_eps"] == "1e-05");
     CHECK(meta["rope_base"] == "10000");
     CHECK(meta["gelu"] == "exact");
+    CHECK(meta["norm"] == "layernorm");
+    CHECK(meta["ffn_biases"] == "yes");
     CHECK(meta["rope_pairing"] == "interleaved (2i, 2i+1)");
     CHECK(meta["linear_layout"] == "y = x·W + b, W is (d_in, d_out)");
     CHECK(meta["tied_lm_head"] == "logits = h·Eᵀ, head shares E");
     CHECK(meta["layer_norm"] == "biased variance, eps inside sqrt");
+  }
+
+  SECTION("the config fields in the table's order, each as field_text writes it") {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : meta.items()) keys.push_back(key);
+    std::size_t position = 1;  // after "format"
+    for (const ConfigField& field : kConfigFields) {
+      INFO("field " << field.name);
+      REQUIRE(position < keys.size());
+      CHECK(keys[position++] == field.name);
+      CHECK(meta[std::string(field.name)] == field_text(model.config().values(), field));
+    }
   }
 
   SECTION("tensors in registry order, packed, F32, no separate head") {
@@ -528,7 +547,8 @@ TEST_CASE("weights: the config in __metadata__ is checked", "[weights]") {
   }
   SECTION("text that is not an integer") {
     header["__metadata__"]["d_model"] = "64abc";
-    CHECK_THAT(config_error(), Contains("d_model = '64abc', which is not an integer"));
+    CHECK_THAT(config_error(), Contains("the config in __metadata__ is invalid: d_model = '64abc' "
+                                        "is not an integer"));
   }
   SECTION("an invalid config, with the config's own message") {
     header["__metadata__"]["n_heads"] = "5";
@@ -538,6 +558,71 @@ TEST_CASE("weights: the config in __metadata__ is checked", "[weights]") {
   SECTION("an unknown GELU") {
     header["__metadata__"]["gelu"] = "relu";
     CHECK_THAT(config_error(), Contains("gelu = 'relu' is not a GELU form"));
+  }
+  SECTION("an unknown norm") {
+    header["__metadata__"]["norm"] = "batchnorm";
+    CHECK_THAT(config_error(), Contains("norm = 'batchnorm' is not a normalisation"));
+  }
+  SECTION("ffn_biases that is not yes or no") {
+    header["__metadata__"]["ffn_biases"] = "true";
+    CHECK_THAT(config_error(), Contains("ffn_biases = 'true' is not 'yes' or 'no'"));
+  }
+  SECTION("a real-valued field that is not a number") {
+    header["__metadata__"]["rope_base"] = "ten thousand";
+    CHECK_THAT(config_error(), Contains("rope_base = 'ten thousand' is not a number"));
+  }
+}
+
+TEST_CASE("weights: every config variant round-trips through __metadata__", "[weights]") {
+  const std::vector<MiniGPTConfig> variants = {
+      MiniGPTConfig(),
+      MiniGPTConfig({.norm = NormKind::rms_norm}),
+      MiniGPTConfig({.ffn_biases = false}),
+      MiniGPTConfig({.norm = NormKind::rms_norm, .ffn_biases = false}),
+      MiniGPTConfig({.vocab_size = 512, .norm = NormKind::rms_norm, .ffn_biases = false}),
+      small_tanh_config(),
+      MiniGPTConfig({.d_model = 8, .n_heads = 2, .n_layers = 1, .d_ff = 16, .vocab_size = 64,
+                     .context_len = 8, .ln_eps = 1.0 / 3.0e5, .rope_base = 500.0,
+                     .gelu = GeluForm::tanh, .norm = NormKind::rms_norm, .ffn_biases = false}),
+  };
+  for (const MiniGPTConfig& config : variants) {
+    INFO(config.describe());
+    const Bytes bytes = safetensors_bytes(MiniGPT(config, 1));
+    const MiniGPTConfig read = read_safetensors_config_from_bytes(bytes);
+    CHECK(read == config);
+    CHECK(differing_fields(read, config).empty());
+    CHECK(load_safetensors_from_bytes(bytes).config() == config);
+  }
+}
+
+TEST_CASE("weights: a file written before norm and ffn_biases existed holds the SPEC's model", "[weights]") {
+  SECTION("the committed fuzz corpus file, written by the first version of the format") {
+    const Bytes old_file =
+        read_file(fs::path(MINIMODEL_SOURCE_DIR) / "fuzz/corpus/weights_loader/valid-small.safetensors");
+    REQUIRE(FileParts(old_file).header()["__metadata__"].count("norm") == 0);
+    const MiniGPTConfig config = read_safetensors_config_from_bytes(old_file);
+    CHECK(config == MiniGPTConfig({.d_model = 4, .n_heads = 2, .n_layers = 1, .d_ff = 8,
+                                   .vocab_size = 8, .context_len = 4}));
+    CHECK(config.norm() == NormKind::layer_norm);
+    CHECK(config.ffn_biases());
+    MiniGPT model(config);
+    CHECK_NOTHROW(load_safetensors_into_from_bytes(model, old_file));
+  }
+  SECTION("a file of today with the two keys removed") {
+    FileParts parts(safetensors_bytes(MiniGPT(MiniGPTConfig(), 1)));
+    ordered_json header = parts.header();
+    header["__metadata__"].erase("norm");
+    header["__metadata__"].erase("ffn_biases");
+    parts.set_header(header);
+    CHECK(read_safetensors_config_from_bytes(parts.bytes()) == MiniGPTConfig());
+  }
+  SECTION("the older fields stay required") {
+    FileParts parts(safetensors_bytes(MiniGPT(MiniGPTConfig(), 1)));
+    ordered_json header = parts.header();
+    header["__metadata__"].erase("gelu");
+    parts.set_header(header);
+    CHECK_THROWS_WITH(read_safetensors_config_from_bytes(parts.bytes()),
+                      Contains("__metadata__ has no 'gelu'; a config needs d_model, n_heads, "));
   }
 }
 

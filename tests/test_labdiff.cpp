@@ -116,3 +116,153 @@ TEST_CASE("chapter excerpts are checked against the output's sections", "[labdif
   CHECK(updated.find("More prose.") != std::string::npos);
   CHECK(compare_chapter(updated, replace(kExpected, "-0.260070", "-0.999999"), Tolerance{}).same());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Quotes: numbers in a chapter's prose tied to the output line they come from.
+
+namespace {
+
+const std::string kGeluOutput =
+    "Lab 00 · Block by hand\n"
+    "\n"
+    "== 13. GELU ==\n"
+    "max |exact − tanh| over the block's 32 GELU inputs: 4.10e-04 at u = 2.425315 (position 1, column 12)\n"
+    "\n"
+    "== 17. Exact vs tanh GELU ==\n"
+    "     x       exact        tanh   exact−tanh\n"
+    "  -1.0   -0.158655   -0.158808     0.000153\n"
+    "   1.0    0.841345    0.841192     0.000153\n"
+    "sweep of [−6, 6] in steps of 0.001 (12001 points): max |exact − tanh| = 4.732e-04 at x = ±2.699\n"
+    "\n"
+    "== 18. Parameters ==\n"
+    "reference: plain loops in double, same 103,680 weights\n"
+    "max |model − reference| over the 512 logits: 2.0e-07\n";
+
+// A chapter with one quote, `number<!-- marker -->`, in a sentence.
+std::string chapter_quoting(const std::string& number, const std::string& marker) {
+  return "# Theory\n\nThe lab finds " + number + "<!-- " + marker + " --> and says so.\n";
+}
+
+Comparison check_quotes(const std::string& chapter) {
+  return compare_chapter(chapter, ChapterOutputs{std::nullopt, {{"lab00", kGeluOutput}}}, Tolerance{});
+}
+
+bool quote_holds(const std::string& number, const std::string& marker) {
+  return check_quotes(chapter_quoting(number, marker)).same();
+}
+
+}  // namespace
+
+TEST_CASE("a quote is the printed number, rounded to the digits it shows", "[labdiff][quotes]") {
+  const std::string sweep = "quote lab00: Exact vs tanh GELU | max |exact − tanh| =";
+  CHECK(quote_holds("4.732e-04", sweep));
+  CHECK(quote_holds("4.73·10⁻⁴", sweep));
+  CHECK(quote_holds("4.7e−4", sweep));        // a minus sign in the exponent
+  CHECK(quote_holds("5·10⁻⁴", sweep));
+  CHECK(quote_holds("2.70", sweep));          // the other number after the anchor: 2.699
+  CHECK(quote_holds("**2.699**", sweep));     // bold around the number
+  CHECK(quote_holds("`4.732e-04`", sweep));   // code around it
+  CHECK(quote_holds("0.000153", "quote lab00: Exact vs tanh GELU | 1.0"));
+  CHECK(quote_holds("−0.158655", "quote lab00: Exact vs tanh GELU | -1.0"));  // the sign counts
+  CHECK_FALSE(quote_holds("0.158655", "quote lab00: Exact vs tanh GELU | -1.0"));
+  CHECK(quote_holds("12,001", "quote lab00: Exact vs tanh GELU | steps of 0.001 ("));
+  CHECK(quote_holds("103,680", "quote lab00: Parameters | same"));
+  CHECK(quote_holds("2e-7", "quote lab00: Parameters | over the 512 logits:"));
+  CHECK(quote_holds("2.0e-7", "quote lab00: Parameters | over the 512 logits:"));
+  CHECK(quote_holds("2.00·10⁻⁷", "quote lab00: Parameters | over the 512 logits:"));  // more digits, same number
+  // The Spanish way: decimal comma, thousands with a point.
+  CHECK(quote_holds("4,73·10⁻⁴", "cita lab00: Exact vs tanh GELU | max |exact − tanh| ="));
+  CHECK(quote_holds("103.680", "cita lab00: Parameters | same"));
+  CHECK_FALSE(quote_holds("103.680", "quote lab00: Parameters | same"));  // in English that is 103.68
+  // Whitespace runs count as one space, in the anchor and in the output.
+  CHECK(quote_holds("-0.158808", "quote lab00: Exact vs tanh GELU | -1.0 -0.158655"));
+}
+
+TEST_CASE("a drifted quote fails, naming the chapter line, the quote and the output line", "[labdiff][quotes]") {
+  // The two drifts issue 13 found: 1.7e-7 where the lab prints 2.0e-07, 4.09e-4 for 4.10e-04.
+  const std::string chapter =
+      "# Lab\n"
+      "\n"
+      "The measured worst difference is 1.7e-7<!-- quote lab00: Parameters | over the 512 logits: -->.\n"
+      "The block sees at most 4.09·10⁻⁴<!-- quote lab00: GELU | max |exact − tanh| over -->.\n";
+  const Comparison c = check_quotes(chapter);
+  REQUIRE(c.differences.size() == 2);
+  const Difference& first = c.differences[0];
+  CHECK(first.quote);
+  CHECK(first.line == 3);
+  CHECK(first.expected == "The measured worst difference is 1.7e-7<!-- quote lab00: Parameters | over the 512 logits: -->.");
+  CHECK(first.actual == "max |model − reference| over the 512 logits: 2.0e-07");
+  CHECK(first.reason.find("1.7e-7 quotes lab00") != std::string::npos);
+  CHECK(first.reason.find("2.0e-07") != std::string::npos);
+  // Rounding, not a tolerance: 4.10e-04 is 4.10·10⁻⁴, and no rounding of it gives 4.09·10⁻⁴.
+  CHECK(c.differences[1].line == 4);
+  CHECK(c.differences[1].reason.find("4.09·10⁻⁴") != std::string::npos);
+  CHECK(c.differences[1].actual.find("4.10e-04") != std::string::npos);
+  // Fixed, both pass.
+  CHECK(check_quotes(replace(replace(chapter, "1.7e-7", "2.0e-7"), "4.09·10⁻⁴", "4.10·10⁻⁴")).same());
+}
+
+TEST_CASE("a quote names an output, a section and a line that must exist", "[labdiff][quotes]") {
+  // No such section, no line with the anchor, no number after it.
+  CHECK_FALSE(quote_holds("4.10e-04", "quote lab00: Backward | max |exact − tanh| over"));
+  CHECK_FALSE(quote_holds("4.10e-04", "quote lab00: GELU | max |exact + tanh| over"));
+  const Comparison no_number = check_quotes(chapter_quoting("12", "quote lab00: GELU | (position 1, column 12)"));
+  REQUIRE(no_number.differences.size() == 1);
+  CHECK(no_number.differences[0].reason.find("no number after") != std::string::npos);
+  // An output that was not given is a difference, never a skipped quote.
+  const Comparison missing = check_quotes(chapter_quoting("4.10e-04", "quote lab07: GELU | over"));
+  REQUIRE(missing.differences.size() == 1);
+  CHECK(missing.differences[0].reason.find("--outputs lab07=FILE") != std::string::npos);
+  // A quote without a name is of the chapter's own lab, the output given beside the chapter.
+  const std::string own = chapter_quoting("4.10e-04", "quote: GELU | max |exact − tanh| over");
+  CHECK(compare_chapter(own, kGeluOutput, Tolerance{}).same());
+  CHECK_FALSE(check_quotes(own).same());  // a theory chapter has no lab of its own
+}
+
+TEST_CASE("a quote marker that cannot be read is refused", "[labdiff][quotes]") {
+  CHECK_THROWS_WITH(find_quotes("The lab says<!-- quote lab00: GELU | over --> so.\n"),
+                    Catch::Contains("line 1") && Catch::Contains("right after the number"));
+  CHECK_THROWS_WITH(find_quotes("It is 4.1e-4<!-- quote lab00: GELU --> here.\n"), Catch::Contains("no '|'"));
+  CHECK_THROWS_WITH(find_quotes("It is 4.1e-4<!-- quote lab00 GELU | over --> here.\n"), Catch::Contains("no ':'"));
+  CHECK_THROWS_WITH(find_quotes("It is 4.1e-4<!-- quote lab00: GELU | over\n\nno end\n"),
+                    Catch::Contains("no closing"));
+  CHECK_THROWS_WITH(find_quotes("```text\n4.1e-4<!-- quote lab00: GELU | over -->\n```\n"),
+                    Catch::Contains("inside a code block"));
+  // A marker may go on over the next line; other comments are not quotes.
+  const std::vector<Quote> q = find_quotes(
+      "At most 4.1e−4<!-- quote lab00: GELU |\n  max |exact − tanh| over --> here. <!-- a note -->\n");
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].number == "4.1e−4");
+  CHECK(q[0].output == "lab00");
+  CHECK(q[0].section == "GELU");
+  CHECK(q[0].anchor == "max |exact − tanh| over");
+  CHECK(q[0].line == 1);
+}
+
+TEST_CASE("updating a chapter's excerpts leaves its quotes as written", "[labdiff][quotes]") {
+  const std::string chapter =
+      "It prints 4.10e-04<!-- quote: GELU | over the block's -->.\n"
+      "<!-- output: GELU -->\n"
+      "```text\n"
+      "old\n"
+      "```\n"
+      "<!-- /output -->\n";
+  const std::string updated = update_chapter(chapter, kGeluOutput);
+  CHECK(updated.find("It prints 4.10e-04<!-- quote: GELU | over the block's -->.") != std::string::npos);
+  CHECK(compare_chapter(updated, kGeluOutput, Tolerance{}).same());
+  // The same output with the number moved: the excerpt is rewritten, the quote now fails.
+  const std::string moved = replace(kGeluOutput, "4.10e-04", "4.20e-04");
+  const Comparison c = compare_chapter(update_chapter(chapter, moved), moved, Tolerance{});
+  REQUIRE(c.differences.size() == 1);
+  CHECK(c.differences[0].quote);
+}
+
+TEST_CASE("--outputs lists NAME=FILE pairs", "[labdiff][quotes]") {
+  const auto pairs = parse_named_outputs("lab00=a.txt,lab02-gpt2-small=build/b.txt");
+  REQUIRE(pairs.size() == 2);
+  CHECK(pairs[1].first == "lab02-gpt2-small");
+  CHECK(pairs[1].second == "build/b.txt");
+  CHECK_THROWS_WITH(parse_named_outputs("lab00"), Catch::Contains("not NAME=FILE"));
+  CHECK_THROWS_WITH(parse_named_outputs("a=x,a=y"), Catch::Contains("given twice"));
+  CHECK_THROWS_WITH(parse_named_outputs("a b=x"), Catch::Contains("not an output name"));
+}

@@ -1,5 +1,6 @@
 #include "compare.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -259,11 +260,345 @@ std::vector<Excerpt> find_excerpts(std::string_view chapter) {
   return excerpts;
 }
 
-Comparison compare_chapter(std::string_view chapter, std::string_view output,
-                           const Tolerance& tolerance) {
+// ---------------------------------------------------------------------------------------------
+// Quotes
+
+namespace {
+
+constexpr std::string_view kMinus = "\u2212";         // −, the minus sign prose uses
+constexpr std::string_view kMiddleDot = "\u00b7";     // ·, as in 4.73·10⁻⁴
+constexpr std::string_view kTimes = "\u00d7";         // ×
+constexpr std::string_view kSuperMinus = "\u207b";    // ⁻
+
+bool at(std::string_view s, std::size_t i, std::string_view what) { return s.substr(i, what.size()) == what; }
+
+// A superscript digit at s[i]: its value and its length in bytes, or length 0.
+std::size_t superscript_digit(std::string_view s, std::size_t i, int& value) {
+  static constexpr std::string_view kDigits[] = {"\u2070", "\u00b9", "\u00b2", "\u00b3", "\u2074",
+                                                 "\u2075", "\u2076", "\u2077", "\u2078", "\u2079"};
+  for (int d = 0; d < 10; ++d) {
+    if (at(s, i, kDigits[d])) {
+      value = d;
+      return kDigits[d].size();
+    }
+  }
+  return 0;
+}
+
+// A superscript exponent at s[i] ("⁻⁴", "²⁴"): its value and length, or length 0.
+std::size_t superscript_exponent(std::string_view s, std::size_t i, int& exponent) {
+  std::size_t j = i;
+  bool negative = false;
+  if (at(s, j, kSuperMinus)) {
+    negative = true;
+    j += kSuperMinus.size();
+  }
+  int value = 0, digit = 0, count = 0;
+  while (const std::size_t n = superscript_digit(s, j, digit)) {
+    if (value < 1000) value = value * 10 + digit;
+    j += n;
+    ++count;
+  }
+  if (count == 0) return 0;
+  exponent = negative ? -value : value;
+  return j - i;
+}
+
+// A decimal number exactly as written: (−1)^negative · digits · 10^exponent.
+struct Decimal {
+  bool negative = false;
+  std::string digits;  // no leading zeros; "0" for zero
+  long exponent = 0;
+  std::size_t begin = 0, end = 0;  // where it was found
+  std::string text;
+};
+
+enum class Notation { output, english, spanish };
+
+std::size_t digits_at(std::string_view s, std::size_t i) {
+  std::size_t j = i;
+  while (j < s.size() && is_digit(s[j])) ++j;
+  return j - i;
+}
+
+// The number starting at s[i], if there is one. A sign belongs to it only when no word
+// character comes before; digits right after a letter or '_' are part of a name ("block_0",
+// "W_1") and are not numbers here.
+std::optional<Decimal> decimal_at(std::string_view s, std::size_t i, Notation notation) {
+  Decimal d;
+  std::size_t j = i;
+  const bool after_word = i > 0 && is_word(s[i - 1]);
+  if (!after_word) {
+    std::size_t sign = 0;
+    if (s[j] == '-' || s[j] == '+') sign = 1;
+    if (at(s, j, kMinus)) sign = kMinus.size();
+    if (sign > 0 && j + sign < s.size() && is_digit(s[j + sign])) {
+      d.negative = s[j] != '+';
+      j += sign;
+    }
+  }
+  if (j >= s.size() || !is_digit(s[j])) return std::nullopt;
+  if (j == i && after_word) return std::nullopt;
+  const char group = notation == Notation::spanish ? '.' : ',';
+  const char point = notation == Notation::spanish ? ',' : '.';
+  std::string integer(s.substr(j, digits_at(s, j)));
+  j += integer.size();
+  // Thousands groups: a separator followed by exactly three digits, after a first group of 1-3.
+  if (integer.size() <= 3) {
+    while (j < s.size() && s[j] == group && digits_at(s, j + 1) == 3) {
+      integer += s.substr(j + 1, 3);
+      j += 4;
+    }
+  }
+  std::string fraction;
+  if (j + 1 < s.size() && s[j] == point && is_digit(s[j + 1])) {
+    fraction = std::string(s.substr(j + 1, digits_at(s, j + 1)));
+    j += 1 + fraction.size();
+  }
+  long exponent = 0;
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+    std::size_t k = j + 1;
+    bool negative = false;
+    if (k < s.size() && (s[k] == '-' || s[k] == '+')) {
+      negative = s[k] == '-';
+      ++k;
+    } else if (at(s, k, kMinus)) {
+      negative = true;
+      k += kMinus.size();
+    }
+    const std::size_t n = digits_at(s, k);
+    if (n > 0 && n < 6) {
+      exponent = std::stol(std::string(s.substr(k, n)));
+      if (negative) exponent = -exponent;
+      j = k + n;
+    }
+  } else if (notation != Notation::output) {
+    // "4.73·10⁻⁴", "3×10⁵", or a bare power of ten "10⁻⁶".
+    int power = 0;
+    for (const std::string_view times : {kMiddleDot, kTimes}) {
+      if (at(s, j, times) && at(s, j + times.size(), "10")) {
+        if (const std::size_t n = superscript_exponent(s, j + times.size() + 2, power)) {
+          exponent = power;
+          j += times.size() + 2 + n;
+          break;
+        }
+      }
+    }
+    if (exponent == 0 && integer == "10" && fraction.empty()) {
+      if (const std::size_t n = superscript_exponent(s, j, power)) {
+        integer = "1";
+        exponent = power;
+        j += n;
+      }
+    }
+  }
+  d.digits = integer + fraction;
+  d.exponent = exponent - static_cast<long>(fraction.size());
+  const std::size_t first = d.digits.find_first_not_of('0');
+  d.digits = first == std::string::npos ? "0" : d.digits.substr(first);
+  d.begin = i;
+  d.end = j;
+  d.text = std::string(s.substr(i, j - i));
+  return d;
+}
+
+std::vector<Decimal> decimals_in(std::string_view s, Notation notation) {
+  std::vector<Decimal> found;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (std::optional<Decimal> d = decimal_at(s, i, notation)) {
+      i = d->end;
+      found.push_back(std::move(*d));
+    } else {
+      ++i;
+    }
+  }
+  return found;
+}
+
+// digits rounded to drop its last `drop` digits, half away from zero (on the magnitude).
+std::string round_digits(std::string digits, std::size_t drop) {
+  if (drop == 0) return digits;
+  if (digits.size() < drop + 1) digits.insert(0, drop + 1 - digits.size(), '0');
+  std::string head = digits.substr(0, digits.size() - drop);
+  if (digits[head.size()] >= '5') {
+    std::size_t k = head.size();
+    while (k > 0 && head[k - 1] == '9') head[--k] = '0';
+    if (k == 0) {
+      head.insert(0, 1, '1');
+    } else {
+      ++head[k - 1];
+    }
+  }
+  const std::size_t first = head.find_first_not_of('0');
+  return first == std::string::npos ? "0" : head.substr(first);
+}
+
+// Whether `quoted` is `printed` rounded to the digits `quoted` shows (or the same number, when
+// it shows as many digits or more).
+bool quotes(const Decimal& quoted, const Decimal& printed) {
+  std::string value;
+  if (quoted.exponent <= printed.exponent) {
+    value = printed.digits == "0" ? "0"
+                                  : printed.digits + std::string(static_cast<std::size_t>(printed.exponent - quoted.exponent), '0');
+  } else {
+    value = round_digits(printed.digits, static_cast<std::size_t>(quoted.exponent - printed.exponent));
+  }
+  if (value != quoted.digits) return false;
+  return value == "0" || quoted.negative == printed.negative;
+}
+
+// "quote lab00: GELU | max |exact − tanh|" -> its parts; std::runtime_error when malformed.
+void parse_marker(std::string_view content, std::size_t line, Quote& q) {
+  const std::string_view keyword = content.substr(0, 5) == "quote" ? "quote" : "cita";
+  q.spanish = keyword == "cita";
+  std::string_view rest = content.substr(keyword.size());
+  const std::size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) {
+    throw std::runtime_error(fmt::format("line {}: a {} marker reads <!-- {}[ NAME]: SECTION | ANCHOR -->; "
+                                         "this one has no ':'", line, keyword, keyword));
+  }
+  q.output = std::string(trim(rest.substr(0, colon)));
+  for (const char c : q.output) {
+    if (!is_word(c) && c != '-') {
+      throw std::runtime_error(fmt::format("line {}: '{}' is not an output name (letters, digits, '-', '_')",
+                                           line, q.output));
+    }
+  }
+  rest = rest.substr(colon + 1);
+  const std::size_t bar = rest.find('|');
+  if (bar == std::string_view::npos) {
+    throw std::runtime_error(fmt::format("line {}: a {} marker needs 'SECTION | ANCHOR'; this one has no '|'",
+                                         line, keyword));
+  }
+  q.section = std::string(trim(rest.substr(0, bar)));
+  q.anchor = collapse_whitespace(trim(rest.substr(bar + 1)));
+  if (q.section.empty() || q.anchor.empty()) {
+    throw std::runtime_error(fmt::format("line {}: a {} marker needs a SECTION and an ANCHOR, both non-empty",
+                                         line, keyword));
+  }
+}
+
+// Where a quote marker starts in `line` at or after `from`: "<!--", spaces, "quote" or "cita",
+// then a space or ':'. npos when there is none.
+std::size_t marker_at(std::string_view line, std::size_t from, std::size_t& content_begin) {
+  for (std::size_t open = line.find("<!--", from); open != std::string_view::npos; open = line.find("<!--", open + 4)) {
+    std::size_t k = open + 4;
+    while (k < line.size() && line[k] == ' ') ++k;
+    for (const std::string_view keyword : {std::string_view("quote"), std::string_view("cita")}) {
+      const std::size_t after = k + keyword.size();
+      if (at(line, k, keyword) && after < line.size() && (line[after] == ' ' || line[after] == ':')) {
+        content_begin = k;
+        return open;
+      }
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string list_numbers(const std::vector<Decimal>& numbers) {
+  std::string list;
+  for (std::size_t k = 0; k < numbers.size() && k < 8; ++k) list += (k == 0 ? "" : ", ") + numbers[k].text;
+  if (numbers.size() > 8) list += ", ...";
+  return list;
+}
+
+}  // namespace
+
+std::vector<Quote> find_quotes(std::string_view chapter) {
+  const std::vector<std::string> lines = split_lines(chapter);
+  std::vector<Quote> found;
+  bool in_fence = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (trim(line).substr(0, 3) == "```") {
+      in_fence = !in_fence;
+      continue;
+    }
+    std::size_t content_begin = 0;
+    for (std::size_t open = marker_at(line, 0, content_begin); open != std::string::npos;
+         open = marker_at(line, open + 4, content_begin)) {
+      if (in_fence) {
+        throw std::runtime_error(fmt::format("line {}: a quote marker inside a code block is shown, not read; "
+                                             "put it after the number in the prose", i + 1));
+      }
+      // The marker may go on over the next lines, up to its "-->".
+      std::string content = line.substr(content_begin);
+      std::size_t close = content.find("-->");
+      for (std::size_t j = i + 1; close == std::string::npos && j < lines.size(); ++j) {
+        content += " " + lines[j];
+        close = content.find("-->");
+      }
+      if (close == std::string::npos) {
+        throw std::runtime_error(fmt::format("line {}: a quote marker has no closing '-->'", i + 1));
+      }
+      Quote q;
+      q.line = i + 1;
+      q.text = std::string(trim(line));
+      parse_marker(collapse_whitespace(content.substr(0, close)), i + 1, q);
+      // The number ends right before the marker, or before the `**`, `_` or backtick closing it.
+      std::size_t end = open;
+      while (end > 0 && (line[end - 1] == '*' || line[end - 1] == '_' || line[end - 1] == '`')) --end;
+      const std::string_view before = std::string_view(line).substr(0, end);
+      const std::vector<Decimal> numbers = decimals_in(before, q.spanish ? Notation::spanish : Notation::english);
+      if (numbers.empty() || numbers.back().end != end) {
+        throw std::runtime_error(fmt::format("line {}: a quote marker must come right after the number it ties "
+                                             "(\"2.0e-7<!-- quote: ... -->\")",
+                                             i + 1));
+      }
+      q.number = numbers.back().text;
+      found.push_back(std::move(q));
+    }
+  }
+  return found;
+}
+
+QuoteCheck check_quote(const Quote& quote, std::string_view output) {
+  QuoteCheck result;
+  const std::string what = fmt::format("{} quotes {}, section \"{}\"", quote.number,
+                                       quote.output.empty() ? "the lab output" : quote.output, quote.section);
+  const std::optional<std::string> section = extract_section(output, quote.section);
+  if (!section) {
+    result.problem = fmt::format("{}, but that output has no such section", what);
+    return result;
+  }
+  const std::optional<Decimal> quoted =
+      decimal_at(quote.number, 0, quote.spanish ? Notation::spanish : Notation::english);
+  if (!quoted) {
+    result.problem = fmt::format("{}, but '{}' is not a number", what, quote.number);
+    return result;
+  }
+  for (const std::string& raw : split_lines(*section)) {
+    const std::string line = collapse_whitespace(trim(raw));
+    const std::size_t found = line.find(quote.anchor);
+    if (found == std::string::npos) continue;
+    result.output_line = std::string(trim(raw));
+    const std::string_view after = std::string_view(line).substr(found + quote.anchor.size());
+    const std::vector<Decimal> candidates = decimals_in(after, Notation::output);
+    for (const Decimal& printed : candidates) {
+      if (quotes(*quoted, printed)) return result;
+    }
+    result.problem =
+        candidates.empty()
+            ? fmt::format("{}, but its line has no number after \"{}\"", what, quote.anchor)
+            : fmt::format("{}, but its line has {} after \"{}\" (a quote is the printed number, rounded "
+                          "to the digits the quote shows)",
+                          what, list_numbers(candidates), quote.anchor);
+    return result;
+  }
+  result.problem = fmt::format("{}, but no line of that section contains \"{}\"", what, quote.anchor);
+  return result;
+}
+
+Comparison compare_chapter(std::string_view chapter, const ChapterOutputs& outputs, const Tolerance& tolerance) {
   Comparison result;
   for (const Excerpt& excerpt : find_excerpts(chapter)) {
-    const std::optional<std::string> section = extract_section(output, excerpt.title);
+    if (!outputs.own) {
+      result.differences.push_back({excerpt.first_line, excerpt.title,
+                                    "the chapter embeds this section, but its lab's output was not given", "", ""});
+      continue;
+    }
+    const std::optional<std::string> section = extract_section(*outputs.own, excerpt.title);
     if (!section) {
       result.differences.push_back({excerpt.first_line, excerpt.title,
                                     "the lab output has no section with this title", "", ""});
@@ -275,7 +610,59 @@ Comparison compare_chapter(std::string_view chapter, std::string_view output,
       result.differences.push_back(std::move(d));
     }
   }
+  for (const Quote& q : find_quotes(chapter)) {
+    const std::string* output = nullptr;
+    if (q.output.empty()) {
+      if (outputs.own) output = &*outputs.own;
+    } else if (const auto named = outputs.named.find(q.output); named != outputs.named.end()) {
+      output = &named->second;
+    }
+    if (output == nullptr) {
+      const std::string reason =
+          q.output.empty()
+              ? fmt::format("{} quotes the chapter's own lab output, which was not given (or name the output "
+                            "in the marker: <!-- quote lab00: ... -->)",
+                            q.number)
+              : fmt::format("{} quotes the output '{}', which was not given (--outputs {}=FILE)", q.number,
+                            q.output, q.output);
+      result.differences.push_back({q.line, q.section, reason, q.text, "", true});
+      continue;
+    }
+    const QuoteCheck check = check_quote(q, *output);
+    if (check.problem) result.differences.push_back({q.line, q.section, *check.problem, q.text, check.output_line, true});
+  }
+  std::stable_sort(result.differences.begin(), result.differences.end(),
+                   [](const Difference& a, const Difference& b) { return a.line < b.line; });
   return result;
+}
+
+Comparison compare_chapter(std::string_view chapter, std::string_view output, const Tolerance& tolerance) {
+  return compare_chapter(chapter, ChapterOutputs{std::string(output), {}}, tolerance);
+}
+
+std::vector<std::pair<std::string, std::string>> parse_named_outputs(std::string_view list) {
+  std::vector<std::pair<std::string, std::string>> outputs;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    const std::size_t equals = item.find('=');
+    if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size()) {
+      throw std::runtime_error(fmt::format("'{}' is not NAME=FILE", item));
+    }
+    const std::string name(item.substr(0, equals));
+    for (const char c : name) {
+      if (!is_word(c) && c != '-') {
+        throw std::runtime_error(fmt::format("'{}' is not an output name (letters, digits, '-', '_')", name));
+      }
+    }
+    for (const auto& [seen, file] : outputs) {
+      if (seen == name) throw std::runtime_error(fmt::format("the output name '{}' is given twice", name));
+    }
+    outputs.emplace_back(name, std::string(item.substr(equals + 1)));
+  }
+  if (outputs.empty()) throw std::runtime_error("no NAME=FILE given");
+  return outputs;
 }
 
 std::string update_chapter(std::string_view chapter, std::string_view output) {

@@ -23,7 +23,10 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "lab.hpp"
+#include "minimodel/config_json.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/reference.hpp"
@@ -114,9 +117,8 @@ std::vector<double> logits_row(const Matrix& logits, std::size_t t) {
 // Sections.
 
 // The checks, by name: the sections print them, and name them when the forward is missing.
-const std::string kTraceCheck = "the trace holds every operation";
-const std::string kSameStepsCheck = "the hand-made reference records the same operations";
-const std::string kShapeCheck = "logits shape is (T, vocab_size)";
+const std::string kTraceCheck = "the model runs the reference's operations";
+const std::string kValuesCheck = "every operation matches the reference";
 const std::string kFiniteCheck = "every logit is finite";
 const std::string kReferenceCheck = "model matches the reference within tolerance";
 const std::string kFlowCheck = "the last output depends on every input position";
@@ -143,7 +145,7 @@ void print_configuration(lab::Report& report, const MiniGPT& model, const LabOpt
     report.print("saved these weights to {} (safetensors, F32)", options.save_weights);
   }
   nlohmann::json& r = report.results();
-  r["config"] = lab::config_json(c);
+  r["config"] = minimodel::config_to_json(c);
   r["parameter_count"] = model.parameter_count();
   r["weights"] = options.load_weights.empty()
                      ? nlohmann::json{{"source", "seed"}, {"seed", options.common.seed}}
@@ -175,15 +177,66 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
   r["tokens"] = words;
 }
 
+// One operation of the model held against the reference's step of the same name.
+struct OperationMatch {
+  double max_diff = 0.0;     // max |model − reference| over the entries (NaN if one is NaN)
+  double allowed = 0.0;      // atol + rtol·|reference| at the worst entry
+  std::size_t worst = 0;     // flat index of the entry furthest outside (or nearest to) its bound
+  bool within = true;        // every entry within atol + rtol·|reference|
+};
+
+OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const Tolerance& tol) {
+  OperationMatch m;
+  double worst_ratio = -1.0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    const double r = reference[i], a = model[i];
+    // A masked score is −∞ on both sides: equal, no difference.
+    const double diff = std::isinf(r) && a == r ? 0.0 : std::abs(a - r);
+    const double allowed = std::isinf(r) ? 0.0 : tol.at(r);
+    const bool ok = diff <= allowed;  // NaN compares false: it fails
+    const double ratio = ok ? diff / allowed : INFINITY;
+    if (!(diff <= m.max_diff)) m.max_diff = diff;  // keeps a NaN once seen
+    if (!ok && m.within) {
+      m.within = false;
+      m.worst = i, m.allowed = allowed;
+    } else if (m.within && ratio > worst_ratio) {
+      worst_ratio = ratio;
+      m.worst = i, m.allowed = allowed;
+    }
+  }
+  return m;
+}
+
+// "[3, 17]": a flat index in `shape`.
+std::string index_in(std::size_t flat, const minimodel::Shape& shape) {
+  std::vector<std::size_t> index(shape.size());
+  for (std::size_t axis = shape.size(); axis-- > 0;) {
+    index[axis] = flat % shape[axis];
+    flat /= shape[axis];
+  }
+  return fmt::format("[{}]", fmt::join(index, ", "));
+}
+
 void print_shape_trace(lab::Report& report, const MiniGPT& model,
                        const minimodel::TraceRecorder& recorder, const ref::Result& reference,
-                       std::size_t T) {
+                       const Tolerance& tol, std::size_t T) {
   const MiniGPTConfig& c = model.config();
   const auto& entries = recorder.entries();
   report.section("Shape trace");
-  report.print("every operation of one forward, as the model reports it to a TraceRecorder;");
+  report.print("every operation of one forward, as the model reports it to a TraceRecorder, with");
+  report.print("the largest |model − reference| over its output (the reference's step of the same name);");
   report.print("linear maps are y = x·W + b with W of shape (d_in, d_out); T = {}, H = {} heads", T,
                c.n_heads());
+
+  // Each operation against the reference's step of the same name, if the reference has one.
+  std::vector<std::optional<OperationMatch>> matches;
+  for (const auto& e : entries) {
+    const auto step = std::find_if(reference.steps.begin(), reference.steps.end(),
+                                   [&](const ref::Step& s) { return s.name == e.event.name; });
+    const bool comparable = step != reference.steps.end() && step->value.shape == e.event.output &&
+                            step->value.data.size() == e.values.size();
+    matches.push_back(comparable ? std::optional(match(e.values, step->value.data, tol)) : std::nullopt);
+  }
 
   // Column widths from the data, so a longer --text or another config still lines up.
   std::vector<std::string> inputs;
@@ -194,21 +247,23 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
     inputs_w = std::max(inputs_w, columns(inputs.back()));
     output_w = std::max(output_w, columns(minimodel::format_shape(e.event.output)));
   }
-  report.print(" #  {}  {}     {}  formula", pad_right("operation", name_w),
-               pad_right("inputs", inputs_w), pad_right("output", output_w));
+  report.print(" #  {}  {}     {}  {}  formula", pad_right("operation", name_w),
+               pad_right("inputs", inputs_w), pad_right("output", output_w), pad_left("vs ref", 7));
   nlohmann::json trace = nlohmann::json::array();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const minimodel::TraceEvent& e = entries[i].event;
     const std::string output = minimodel::format_shape(e.output);
-    report.print("{:>2}  {}  {} ->  {}  {}", i + 1, pad_right(e.name, name_w),
-                 pad_right(inputs[i], inputs_w), pad_right(output, output_w), e.formula);
+    const std::string versus = matches[i] ? fmt::format("{:.1e}", matches[i]->max_diff) : "none";
+    report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, pad_right(e.name, name_w),
+                 pad_right(inputs[i], inputs_w), pad_right(output, output_w), pad_left(versus, 7), e.formula);
     nlohmann::json inputs_json = nlohmann::json::array();
     for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(lab::shape_json(s));
     trace.push_back({{"name", e.name},
                      {"inputs", inputs_json},
                      {"combine", e.combine},
                      {"output", lab::shape_json(e.output)},
-                     {"formula", e.formula}});
+                     {"formula", e.formula},
+                     {"max_abs_diff_reference", matches[i] ? nlohmann::json(matches[i]->max_diff) : nlohmann::json()}});
   }
   // Where the shapes change meaning, in words (numbers from the config, not typed in).
   const std::size_t d = c.d_model(), H = c.n_heads(), dh = c.d_head(), V = c.vocab_size();
@@ -219,19 +274,57 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
                T, dh, dh, dh, dh - 1, T, d);
   report.print("logits: h ({}, {}) · Eᵀ ({}, {}), E being the embedding's own ({}, {}) storage", T, d,
                d, V, V, d);
+  report.print("vs ref: |model − reference| <= atol + rtol·|reference| entrywise, as in section 5");
 
-  const std::size_t expected_ops = 1 + 17 * c.n_layers() + 2;  // embed, 17 per block, ln_final, logits
-  report.check(kTraceCheck, entries.size() == expected_ops,
-               fmt::format("{} recorded = 1 (embed) + 17 × {} blocks + 2 (ln_final, logits)",
-                           entries.size(), c.n_layers()));
-  bool same_steps = entries.size() == reference.steps.size();
-  for (std::size_t i = 0; same_steps && i < entries.size(); ++i) {
-    same_steps = entries[i].event.name == reference.steps[i].name &&
-                 entries[i].event.output == reference.steps[i].value.shape;
+  // The operations: the reference's, by name, shape and order. The first difference is named.
+  const std::size_t expected_ops = reference.steps.size();
+  std::string operations_failure;
+  for (std::size_t i = 0; operations_failure.empty() && i < std::max(entries.size(), expected_ops); ++i) {
+    if (i >= entries.size()) {
+      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} was never recorded", entries.size(),
+                                       expected_ops, i + 1, reference.steps[i].name);
+    } else if (i >= expected_ops) {
+      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} is one more than it runs",
+                                       entries.size(), expected_ops, i + 1, entries[i].event.name);
+    } else if (entries[i].event.name != reference.steps[i].name) {
+      operations_failure = fmt::format("#{} is {} where the reference runs {}", i + 1, entries[i].event.name,
+                                       reference.steps[i].name);
+    } else if (entries[i].event.output != reference.steps[i].value.shape) {
+      operations_failure = fmt::format("#{} {} has shape {} ≠ {} in the reference", i + 1, entries[i].event.name,
+                                       minimodel::format_shape(entries[i].event.output),
+                                       minimodel::format_shape(reference.steps[i].value.shape));
+    }
   }
-  report.check(kSameStepsCheck, same_steps,
-               fmt::format("{} steps, same names, same output shapes, same order",
-                           reference.steps.size()));
+  report.check(kTraceCheck, operations_failure.empty(),
+               fmt::format("{} recorded == {} = 1 (embed) + 17 × {} blocks + 2 (ln_final, logits), same names, "
+                           "shapes and order",
+                           entries.size(), expected_ops, c.n_layers()),
+               operations_failure);
+
+  // The values: the first operation whose output leaves the tolerance is where the mistake is.
+  std::string values_failure;
+  std::size_t compared = 0;
+  for (std::size_t i = 0; values_failure.empty() && i < entries.size(); ++i) {
+    if (!matches[i]) continue;
+    ++compared;
+    const OperationMatch& m = *matches[i];
+    if (!m.within) {
+      const minimodel::TraceEvent& e = entries[i].event;
+      values_failure = fmt::format(
+          "first divergence at #{} {}: max |model − reference| {:.1e} > atol + rtol·|ref|; at {} model {}, "
+          "reference {}, allowed {:.1e}",
+          i + 1, e.name, m.max_diff, index_in(m.worst, e.output), lab::number(entries[i].values[m.worst]),
+          lab::number(ref::step(reference, e.name).data[m.worst]), m.allowed);
+    }
+  }
+  if (values_failure.empty() && compared != expected_ops) {
+    values_failure = fmt::format("{} of the reference's {} operations could be compared (see the line above)",
+                                 compared, expected_ops);
+  }
+  report.check(kValuesCheck, values_failure.empty(),
+               fmt::format("all {} operations, every entry |diff| <= {:.2e} + {:.2e}·|ref|", compared, tol.atol,
+                           tol.rtol),
+               values_failure);
 
   nlohmann::json& r = report.results();
   r["trace"] = trace;
@@ -244,8 +337,11 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
   const std::size_t rows = logits.shape(0), cols = logits.shape(1), V = config.vocab_size();
   report.print("shape ({}, {}): one row per position, one score per vocabulary token;", rows, cols);
   report.print("row t scores the token that would follow position t. No softmax inside the model.");
-  report.check(kShapeCheck, rows == T && cols == V,
-               fmt::format("({}, {}) == ({}, {})", rows, cols, T, V));
+  // The head sizes its output before the product is computed, whatever the product does.
+  if (rows != T || cols != V) {
+    throw minimodel::Error(fmt::format("lab01: the logits are ({}, {}), not (T, V) = ({}, {})", rows, cols, T, V));
+  }
+  report.fact("the logits are (T, vocab_size)", fmt::format("({}, {}): the head allocates that shape", rows, cols));
   std::size_t finite = 0;
   double lo = INFINITY, hi = -INFINITY, sum = 0.0, squares = 0.0;
   for (const float value : logits) {
@@ -261,8 +357,9 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
     if (std::isfinite(value)) squares += (value - mean) * (value - mean);
   }
   const double stddev = finite > 0 ? std::sqrt(squares / static_cast<double>(finite)) : 0.0;
-  report.check(kFiniteCheck, finite == logits.size(),
-               fmt::format("{} of {} values finite (no NaN, no ±inf)", finite, logits.size()));
+  report.check(kFiniteCheck, finite == logits.size(), fmt::format("{} of {} values finite", finite, logits.size()),
+               fmt::format("{} of {} values are NaN or ±inf (the shape trace names where they start)",
+                           logits.size() - finite, logits.size()));
   report.print("over all {} values: min {}, max {}, mean {}, std {}", logits.size(),
                lab::number(lo), lab::number(hi), lab::number(mean), lab::number(stddev));
 
@@ -298,18 +395,19 @@ void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary
   }
 
   double max_diff = 0.0;
-  bool all_within = reference.output.data.size() == logits.size();
-  for (std::size_t i = 0; all_within && i < logits.size(); ++i) {
+  std::size_t outside = 0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
     const double r = reference.output.data[i];
     const double diff = std::abs(static_cast<double>(logits.data()[i]) - r);
-    const bool ok = diff <= tol.at(r);  // NaN compares false: it fails
-    if (!ok) all_within = false;
+    if (!(diff <= tol.at(r))) ++outside;       // NaN compares false: it fails
     if (!(diff <= max_diff)) max_diff = diff;  // keeps a NaN once seen
   }
+  const bool all_within = outside == 0;
   // Scientific, one decimal: the exact digits vary between CPUs and BLAS kernels.
   report.print("max |model − reference| over the {} logits: {:.1e}", logits.size(), max_diff);
   report.check(kReferenceCheck, all_within,
-               fmt::format("all {} entries: |diff| <= {:.2e} + {:.2e}·|ref|", logits.size(), tol.atol,
+               fmt::format("all {} entries: |diff| <= {:.2e} + {:.2e}·|ref|", logits.size(), tol.atol, tol.rtol),
+               fmt::format("{} of {} entries: |diff| > {:.2e} + {:.2e}·|ref|", outside, logits.size(), tol.atol,
                            tol.rtol));
 
   report.results()["reference"] = {{"max_abs_diff", max_diff},
@@ -374,7 +472,8 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
   report.print("noise floor 2·(atol + rtol·max|logit|) = {:.1e}: a smaller Δ could be rounding alone",
                noise_floor);
   report.check(kFlowCheck, smallest > noise_floor,
-               fmt::format("smallest Δ_j {} > noise floor {:.1e}", lab::number(smallest), noise_floor));
+               fmt::format("smallest Δ_j {} > noise floor {:.1e}", lab::number(smallest), noise_floor),
+               fmt::format("smallest Δ_j {} <= noise floor {:.1e}", lab::number(smallest), noise_floor));
   report.print("(the other direction, an earlier output never seeing a later input, is lab 03)");
 
   nlohmann::json& r = report.results();
@@ -449,8 +548,10 @@ void print_next_token(lab::Report& report, const Vocabulary& vocab,
     }
   }
   report.check(kOrderCheck, smallest_margin > 0.0,
-               fmt::format("smallest gap between neighbouring ranks (1..6) {} > {:.1e}",
-                           lab::number(smallest_gap), needed));
+               fmt::format("smallest gap between neighbouring ranks (1..6) {} > {:.1e}", lab::number(smallest_gap),
+                           needed),
+               fmt::format("smallest gap between neighbouring ranks (1..6) {} <= {:.1e}", lab::number(smallest_gap),
+                           needed));
 
   nlohmann::json& r = report.results();
   r["next_token"] = {{"position", last},   {"top", top},
@@ -646,12 +747,15 @@ int run_lab(const LabOptions& options) {
   const std::size_t T = tokens.size();
   const Tolerance tol = tolerance_for(model.config());
 
-  minimodel::TraceRecorder recorder;  // shapes and formulas only, no values
+  // Every operation with its values: the shape trace compares each with the reference, and the
+  // diagrams draw the attention weights from it. A non-finite value is not an error here: the
+  // logits section counts it and the shape trace names the operation where it first appeared.
+  minimodel::TraceRecorder recorder(true);
   Matrix logits;
   // In the starter build the forward may stop at a piece not implemented yet: the sections
   // that read the logits then report it, and the rest of the lab still runs.
-  const std::optional<minimodel::NotImplemented> missing =
-      lab::attempt([&] { logits = model.forward(tokens, {.tracer = &recorder}); });
+  const std::optional<minimodel::NotImplemented> missing = lab::attempt(
+      [&] { logits = model.forward(tokens, {.tracer = &recorder, .check_finite = false}); });
   const ref::Result reference =
       ref::forward(model.config(), model.parameters(), tokens, {.keep_steps = true});
   // Saved once everything above has passed, so a run that fails leaves no weights file behind.
@@ -665,8 +769,8 @@ int run_lab(const LabOptions& options) {
     // Every section from here on needs the forward: each says what is missing and fails the
     // checks it would have printed.
     const std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
-        {"Shape trace", {kTraceCheck, kSameStepsCheck}},
-        {"Logits", {kShapeCheck, kFiniteCheck}},
+        {"Shape trace", {kTraceCheck, kValuesCheck}},
+        {"Logits", {kFiniteCheck}},
         {"Model vs reference", {kReferenceCheck}},
         {"Every input reaches the last output", {kFlowCheck}},
         {"Next-token guesses", {kOrderCheck}},
@@ -677,20 +781,17 @@ int run_lab(const LabOptions& options) {
     }
     return report.finish();
   }
-  print_shape_trace(report, model, recorder, reference, T);
+  print_shape_trace(report, model, recorder, reference, tol, T);
   print_logits(report, logits, model.config(), T);
   print_reference(report, model, vocab, logits, reference, tol);
   print_information_flow(report, model, vocab, tokens, logits, tol);
   print_next_token(report, vocab, tokens, logits, tol);
 
   if (!options.svg_dir.empty()) {
-    // A second forward that keeps every intermediate: the attention weights are (H, T, T) values
-    // of the events "block_i.attn.weights".
-    minimodel::TraceRecorder values(true);
-    model.forward(tokens, {.tracer = &values});
+    // The attention weights are the (H, T, T) values of the events "block_i.attn.weights".
     for (std::size_t b = 0; b < model.config().n_layers(); ++b) {
       lab::svg::write(svg_directory, fmt::format("attention-block_{}.svg", b),
-                      attention_svg(model.config(), vocab, tokens, values, b));
+                      attention_svg(model.config(), vocab, tokens, recorder, b));
     }
     lab::svg::write(svg_directory, "shape-trace.svg", shape_trace_svg(model.config(), vocab, tokens, recorder));
   }

@@ -83,6 +83,41 @@ bool Report::check_close(std::string_view what, double computed, double expected
   return ok;
 }
 
+bool Report::check_at_most(std::string_view what, std::string_view quantity, double value, double bound) {
+  const bool ok = value <= bound;  // NaN compares false: a NaN fails
+  return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? "<=" : ">", bound));
+}
+
+bool Report::check_above(std::string_view what, std::string_view quantity, double value, double bound) {
+  const bool ok = value > bound;  // NaN compares false: a NaN fails
+  return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? ">" : "<=", bound));
+}
+
+bool Report::check_equal(std::string_view what, std::string_view observed, std::string_view expected,
+                         std::string_view rule) {
+  const bool ok = observed == expected;
+  return check(what, ok,
+               fmt::format("{} {} {}{}", observed, ok ? "==" : "≠", expected, rule.empty() ? "" : fmt::format(" ({})", rule)));
+}
+
+bool Report::check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule) {
+  return check_equal(what, std::to_string(observed), std::to_string(expected), rule);
+}
+
+bool Report::check(std::string_view what, bool ok, std::string_view detail_if_passed,
+                   std::string_view detail_if_failed) {
+  return check(what, ok, ok ? detail_if_passed : detail_if_failed);
+}
+
+void Report::fact(std::string_view what, std::string_view detail) {
+  if (detail.empty()) {
+    print("fact: {}", what);
+  } else {
+    print("fact: {}: {}", what, detail);
+  }
+  facts_json_.push_back({{"name", what}, {"detail", detail}});
+}
+
 void Report::not_implemented(const minimodel::NotImplemented& missing, const std::vector<std::string>& checks,
                              std::size_t reported_from) {
   print("not implemented yet: {}, see {}", missing.piece(), missing.where());
@@ -90,12 +125,17 @@ void Report::not_implemented(const minimodel::NotImplemented& missing, const std
   if (std::find(missing_pieces_.begin(), missing_pieces_.end(), piece) == missing_pieces_.end()) {
     missing_pieces_.push_back(piece);
   }
+  fail_unreported(checks, reported_from, fmt::format("not implemented yet ({})", missing.piece()));
+}
+
+void Report::fail_unreported(const std::vector<std::string>& checks, std::size_t reported_from,
+                             std::string_view detail) {
   for (const std::string& name : checks) {
     bool reported = false;
     for (std::size_t i = reported_from; i < checks_json_.size() && !reported; ++i) {
       reported = checks_json_[i]["name"] == name;
     }
-    if (!reported) check(name, false, fmt::format("not implemented yet ({})", missing.piece()));
+    if (!reported) check(name, false, detail);
   }
 }
 
@@ -106,6 +146,9 @@ bool Report::guard(const std::vector<std::string>& checks, const std::function<v
     return true;
   } catch (const minimodel::NotImplemented& missing) {
     not_implemented(missing, checks, reported_from);
+    return false;
+  } catch (const Missing& missing) {
+    fail_unreported(checks, reported_from, missing.what());
     return false;
   }
 }
@@ -137,6 +180,7 @@ int Report::finish() {
                           {"chapter", info_.chapter},  {"seed", options_.seed},
                           {"checks", checks_json_},    {"checks_passed", passed},
                           {"checks_failed", failures_}, {"passed", failures_ == 0},
+                          {"facts", facts_json_},
                           {"results", results_}};
     write_file_atomically(options_.json_path, doc.dump(2) + "\n");
   }
@@ -225,13 +269,6 @@ std::string format_inputs(const minimodel::TraceEvent& event) {
     text += minimodel::format_shape(event.inputs[i]);
   }
   return text;
-}
-
-nlohmann::json config_json(const minimodel::MiniGPTConfig& c) {
-  return {{"d_model", c.d_model()},         {"n_heads", c.n_heads()},     {"d_head", c.d_head()},
-          {"n_layers", c.n_layers()},       {"d_ff", c.d_ff()},           {"vocab_size", c.vocab_size()},
-          {"context_len", c.context_len()}, {"ln_eps", c.ln_eps()},       {"rope_base", c.rope_base()},
-          {"gelu", std::string(minimodel::to_string(c.gelu()))}};
 }
 
 nlohmann::json shape_json(const minimodel::Shape& shape) { return shape; }

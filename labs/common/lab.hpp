@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,11 +51,32 @@ class Report {
     fmt::print("\n");
   }
 
-  // "[PASS] what: computed 0.999995, expected 0.999995, |diff| 2.1e-08 <= 1.0e-05".
-  // ok = |computed − expected| <= tolerance, so NaN fails.
+  // Checks. A check is something the student's code can make fail; its line names it, then
+  // says what was observed. On a pass the detail states the rule that held; on a failure it
+  // states the relation actually seen (>, ≠, ...) with the values, never the rule as if it held.
+  //
+  // "[PASS] what: computed 0.999995, expected 0.999995, |diff| 2.1e-08 <= 1.0e-05", or
+  // "... |diff| 4.1e-04 > 1.0e-06". ok = |computed − expected| <= tolerance, so NaN fails.
   bool check_close(std::string_view what, double computed, double expected, double tolerance);
-  // "[PASS] what: detail".
+  // "[PASS] what: <quantity> 2.1e-08 <= 1.0e-05" or "[FAIL] what: <quantity> 4.1e-04 > 1.0e-06".
+  // ok = value <= bound, so NaN fails.
+  bool check_at_most(std::string_view what, std::string_view quantity, double value, double bound);
+  // "[PASS] what: <quantity> 0.27 > 1.2e-05" or "[FAIL] what: <quantity> 0 <= 1.2e-05".
+  bool check_above(std::string_view what, std::string_view quantity, double value, double bound);
+  // "[PASS] what: 103680 == 103680 (<rule>)" or "[FAIL] what: 103552 ≠ 103680 (<rule>)": the
+  // observed value first, the expected second; the rule says where the expected one comes from.
+  bool check_equal(std::string_view what, std::string_view observed, std::string_view expected,
+                   std::string_view rule = "");
+  bool check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule = "");
+  // "[PASS] what: detail" / "[FAIL] what: detail". The detail must be true whichever way the
+  // check went (a count, what was seen), or be given for each outcome.
   bool check(std::string_view what, bool ok, std::string_view detail = "");
+  bool check(std::string_view what, bool ok, std::string_view detail_if_passed, std::string_view detail_if_failed);
+
+  // "fact: what: detail". A statement the student's code cannot change (true by construction,
+  // or computed from the double reference alone): printed for the lesson, not a check, and
+  // not counted in the verdict.
+  void fact(std::string_view what, std::string_view detail = "");
 
   // Pieces the student has not written yet (the starter build, README "For students"): they
   // throw minimodel::NotImplemented. not_implemented() prints
@@ -65,7 +87,8 @@ class Report {
                        std::size_t reported_from = 0);
   // Runs one section's (or one check's) computation. A NotImplemented it throws is reported as
   // above, naming `checks` (every check the body would print), and the lab goes on with the
-  // next section. Returns whether the body ran to its end; any other exception propagates.
+  // next section; so is a Missing (below): each of `checks` not yet reported fails with its
+  // message. Returns whether the body ran to its end; any other exception propagates.
   // The body must leave nothing half-built that later sections read.
   bool guard(const std::vector<std::string>& checks, const std::function<void()>& body);
 
@@ -80,13 +103,25 @@ class Report {
   int finish();
 
  private:
+  // Fails each of `checks` that no line from check number `reported_from` on has reported.
+  void fail_unreported(const std::vector<std::string>& checks, std::size_t reported_from, std::string_view detail);
+
   LabInfo info_;
   CommonOptions options_;
   int section_count_ = 0;
   std::size_t checks_ = 0, failures_ = 0;
   nlohmann::json results_ = nlohmann::json::object();
   nlohmann::json checks_json_ = nlohmann::json::array();
+  nlohmann::json facts_json_ = nlohmann::json::array();
   std::vector<std::string> missing_pieces_;  // "<what>, see <where>", in the order met
+};
+
+// Thrown by a lab when the value a check needs was never produced by the student's code (an
+// operation the forward never ran, so its trace has no such event): the checks that needed it
+// fail with this message, naming what is missing, and the lab goes on.
+class Missing : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Runs `body` and returns the NotImplemented it threw, if any: for a computation a lab does
@@ -116,8 +151,6 @@ std::string row(std::span<const float> values, int decimals = 6);
 // "(4, 8, 16) · (4, 16, 8)": a trace event's operand shapes joined by its combining sign.
 std::string format_inputs(const minimodel::TraceEvent& event);
 
-// The config as JSON, for --json outputs.
-nlohmann::json config_json(const minimodel::MiniGPTConfig& config);
 nlohmann::json shape_json(const minimodel::Shape& shape);
 
 }  // namespace lab

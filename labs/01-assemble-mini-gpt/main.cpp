@@ -127,11 +127,8 @@ const std::string kOrderCheck = "the top-5 order is wider than fp32 noise";
 void print_configuration(lab::Report& report, const MiniGPT& model, const LabOptions& options) {
   const MiniGPTConfig& c = model.config();
   report.section("Configuration");
-  report.print("d_model {}, n_heads {} (d_head {}), n_layers {}, d_ff {}, vocab_size {}, context_len {}",
-               c.d_model(), c.n_heads(), c.d_head(), c.n_layers(), c.d_ff(), c.vocab_size(),
-               c.context_len());
-  report.print("LayerNorm eps {:g}, RoPE base {:g} (interleaved pairs), GELU {}, LM head tied to E",
-               c.ln_eps(), c.rope_base(), minimodel::to_string(c.gelu()));
+  report.print("config: {}", c.describe());  // every field, from the config's one table of fields
+  report.print("RoPE rotates interleaved pairs (2i, 2i+1); the LM head is tied to E");
   report.print("parameters: {} (summed over the model's tensors; lab 02 counts them one by one)",
                lab::with_commas(model.parameter_count()));
   if (options.load_weights.empty()) {

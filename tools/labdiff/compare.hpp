@@ -101,8 +101,9 @@ struct Quote {
   bool spanish = false; // <!-- cita ... -->: decimal comma, thousands with a point
   std::string text;     // the chapter's line, for messages
 };
-// Throws std::runtime_error naming the line for a marker that cannot be read (no number before
-// it, no "|", no closing "-->", inside a code block).
+// A marker inside a code block or a `code span` is an example, shown and not read. Throws
+// std::runtime_error naming the line for a marker that cannot be read (no number right before
+// it, no ':' or '|', no closing "-->").
 std::vector<Quote> find_quotes(std::string_view chapter);
 
 struct QuoteCheck {

@@ -229,3 +229,68 @@ TEST_CASE("bad input to a forward is a clear InputError", "[model][errors]") {
   Matrix y;
   CHECK_THROWS_AS(model.block(0).forward(Matrix({2, 5}), y), InputError);
 }
+
+// The mask the forward runs is the mask the chapters teach: scores above the diagonal become
+// −∞, and the softmax turns exactly those into 0. The trace shows the buffers the forward used.
+TEST_CASE("the forward writes -inf above the diagonal and the softmax turns it into exact zeros",
+          "[model][attention][trace]") {
+  const MiniGPT model;
+  TraceRecorder trace(true);
+  model.forward(canonical(), {.tracer = &trace});
+  const std::size_t H = 4, T = 8;
+  for (const char* block : {"block_0", "block_1"}) {
+    const std::string prefix = std::string(block) + ".attn.";
+    const std::vector<float>& scores = trace.at(prefix + "scores").values;
+    const std::vector<float>& masked = trace.at(prefix + "masked").values;
+    const std::vector<float>& weights = trace.at(prefix + "weights").values;
+    REQUIRE(scores.size() == H * T * T);
+    for (std::size_t k = 0; k < H * T * T; ++k) {
+      const std::size_t i = (k / T) % T, j = k % T;
+      REQUIRE(std::isfinite(scores[k]));  // the product itself is finite everywhere
+      if (j > i) {
+        CHECK(masked[k] == -INFINITY);
+        CHECK(weights[k] == 0.0f);
+      } else {
+        CHECK(masked[k] == scores[k]);  // the mask leaves the past and the diagonal alone
+      }
+    }
+  }
+}
+
+TEST_CASE("the traced weights are the ones the forward multiplied by v", "[model][attention][trace]") {
+  // heads_h = weights_h · v_h: redo that product in double from the traced weights and v. Had
+  // the trace shown weights of its own (recomputed, or masked differently), this would differ
+  // by far more than fp32 rounding.
+  const MiniGPT model;
+  TraceRecorder trace(true);
+  model.forward(canonical(), {.tracer = &trace});
+  const std::size_t H = 4, T = 8, dh = 16, d = 64;
+  const std::vector<float>& w = trace.at("block_1.attn.weights").values;
+  const std::vector<float>& v = trace.at("block_1.attn.v").values;
+  const std::vector<float>& heads = trace.at("block_1.attn.heads").values;
+  double worst = 0.0;
+  for (std::size_t h = 0; h < H; ++h) {
+    for (std::size_t i = 0; i < T; ++i) {
+      for (std::size_t c = 0; c < dh; ++c) {
+        double sum = 0.0;
+        for (std::size_t j = 0; j < T; ++j) sum += double(w[(h * T + i) * T + j]) * v[j * d + h * dh + c];
+        worst = std::max(worst, std::abs(sum - heads[i * d + h * dh + c]));
+      }
+    }
+  }
+  CHECK(worst < 1e-6);
+}
+
+TEST_CASE("a traced forward computes the same logits as an untraced one, bit for bit", "[model][trace]") {
+  // With a tracer that wants values, the attention computes the key blocks wholly above the
+  // diagonal too (to show the full (H, T, T) picture) and masks them; without one it skips
+  // them. exp(−∞) = 0 makes the two the same, and T = 100 > the 64-row block exercises it.
+  const MiniGPT model(MiniGPTConfig({.context_len = 128}), 3);
+  const std::vector<TokenId> tokens = test_support::random_tokens(11, 100, 64);
+  TraceRecorder trace(true);
+  const Matrix traced = model.forward(tokens, {.tracer = &trace});
+  CHECK(same_bits(traced, model.forward(tokens)));
+  const std::vector<float>& masked = trace.at("block_0.attn.masked").values;
+  REQUIRE(masked.size() == 4 * 100 * 100);
+  CHECK(masked[(0 * 100 + 10) * 100 + 90] == -INFINITY);  // a key block wholly in the future
+}

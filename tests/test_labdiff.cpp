@@ -178,6 +178,17 @@ TEST_CASE("a quote is the printed number, rounded to the digits it shows", "[lab
   CHECK(quote_holds("-0.158808", "quote lab00: Exact vs tanh GELU | -1.0 -0.158655"));
 }
 
+TEST_CASE("an anchor can pin the start of a line, or go through several lines", "[labdiff][quotes]") {
+  // "1.0" is also inside "-1.0", the line before: "^" makes it the start of the line.
+  CHECK_FALSE(quote_holds("0.841345", "quote lab00: Exact vs tanh GELU | 1.0"));
+  CHECK(quote_holds("0.841345", "quote lab00: Exact vs tanh GELU | ^1.0"));
+  // "a … b": the first b at or after the first a, on its line or a later one.
+  CHECK(quote_holds("0.000153", "quote lab00: Exact vs tanh GELU | exact−tanh … 1.0 0.841345"));
+  CHECK(quote_holds("0.841192", "quote lab00: Exact vs tanh GELU | ^1.0 … 0.841345"));
+  CHECK(quote_holds("2.0e-07", "quote lab00: Parameters | reference: … max |model − reference| …  logits:"));
+  CHECK_FALSE(quote_holds("103,680", "quote lab00: Parameters | logits: … same"));  // never back up
+}
+
 TEST_CASE("a drifted quote fails, naming the chapter line, the quote and the output line", "[labdiff][quotes]") {
   // The two drifts issue 13 found: 1.7e-7 where the lab prints 2.0e-07, 4.09e-4 for 4.10e-04.
   const std::string chapter =

@@ -269,6 +269,7 @@ constexpr std::string_view kMinus = "\u2212";         // −, the minus sign pro
 constexpr std::string_view kMiddleDot = "\u00b7";     // ·, as in 4.73·10⁻⁴
 constexpr std::string_view kTimes = "\u00d7";         // ×
 constexpr std::string_view kSuperMinus = "\u207b";    // ⁻
+constexpr std::string_view kAnchorStep = " \u2026 ";  // " … " between the parts of an anchor
 
 bool at(std::string_view s, std::size_t i, std::string_view what) { return s.substr(i, what.size()) == what; }
 
@@ -568,13 +569,42 @@ QuoteCheck check_quote(const Quote& quote, std::string_view output) {
     result.problem = fmt::format("{}, but '{}' is not a number", what, quote.number);
     return result;
   }
-  for (const std::string& raw : split_lines(*section)) {
-    const std::string line = collapse_whitespace(trim(raw));
-    const std::size_t found = line.find(quote.anchor);
-    if (found == std::string::npos) continue;
-    result.output_line = std::string(trim(raw));
-    const std::string_view after = std::string_view(line).substr(found + quote.anchor.size());
-    const std::vector<Decimal> candidates = decimals_in(after, Notation::output);
+  // The anchor's parts, each found on or after the line of the one before it; the numbers
+  // after the last part are the candidates.
+  std::vector<std::string> parts;
+  for (std::string_view rest = quote.anchor;;) {
+    const std::size_t next = rest.find(kAnchorStep);
+    parts.emplace_back(trim(rest.substr(0, next)));
+    if (next == std::string_view::npos) break;
+    rest.remove_prefix(next + kAnchorStep.size());
+  }
+  for (const std::string& p : parts) {
+    if (p.empty() || p == "^") {
+      result.problem = fmt::format("{}, but the anchor \"{}\" has an empty part", what, quote.anchor);
+      return result;
+    }
+  }
+  const std::vector<std::string> lines = split_lines(*section);
+  std::size_t part = 0, from = 0;
+  for (std::size_t i = 0; i < lines.size();) {
+    const std::string line = collapse_whitespace(trim(lines[i]));
+    const bool at_start = parts[part].front() == '^';  // "^text": the line starts with it
+    const std::string_view text = std::string_view(parts[part]).substr(at_start ? 1 : 0);
+    const std::size_t found = at_start ? (from == 0 && line.compare(0, text.size(), text) == 0 ? 0 : std::string::npos)
+                                       : line.find(text, from);
+    if (found == std::string::npos) {
+      ++i;
+      from = 0;
+      continue;
+    }
+    if (part + 1 < parts.size()) {  // the next part may follow on this same line
+      ++part;
+      from = found + text.size();
+      continue;
+    }
+    result.output_line = std::string(trim(lines[i]));
+    const std::vector<Decimal> candidates =
+        decimals_in(std::string_view(line).substr(found + text.size()), Notation::output);
     for (const Decimal& printed : candidates) {
       if (quotes(*quoted, printed)) return result;
     }
@@ -586,7 +616,7 @@ QuoteCheck check_quote(const Quote& quote, std::string_view output) {
                           what, list_numbers(candidates), quote.anchor);
     return result;
   }
-  result.problem = fmt::format("{}, but no line of that section contains \"{}\"", what, quote.anchor);
+  result.problem = fmt::format("{}, but no line of that section matches \"{}\"", what, quote.anchor);
   return result;
 }
 

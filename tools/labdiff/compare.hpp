@@ -81,7 +81,9 @@ std::vector<Excerpt> find_excerpts(std::string_view chapter);
 //     SECTION  a "== N. SECTION ==" section of that output, named without its number.
 //     ANCHOR   text that comes before the number on its line: the first line of the section
 //              containing it (whitespace runs count as one space) is the quoted line, and the
-//              numbers after ANCHOR on it are the candidates.
+//              numbers after ANCHOR on it are the candidates. "^text" must start the line.
+//              "first … then" finds "first", then the first "then" at or after it: how to
+//              reach one of several lines that start alike ("block_0.attn.v … position 0").
 //   <!-- cita[ NAME]: ... --> is the same for a number written the Spanish way (4,73·10⁻⁴, 103.680).
 //
 // The number is the one that ends right before "<!--" (closing `**`, `_` or a backtick may sit

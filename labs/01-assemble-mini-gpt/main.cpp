@@ -23,8 +23,6 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/ranges.h>
-
 #include "lab.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/errors.hpp"
@@ -204,16 +202,6 @@ OperationMatch match(std::span<const float> model, const std::vector<double>& re
   return m;
 }
 
-// "[3, 17]": a flat index in `shape`.
-std::string index_in(std::size_t flat, const minimodel::Shape& shape) {
-  std::vector<std::size_t> index(shape.size());
-  for (std::size_t axis = shape.size(); axis-- > 0;) {
-    index[axis] = flat % shape[axis];
-    flat /= shape[axis];
-  }
-  return fmt::format("[{}]", fmt::join(index, ", "));
-}
-
 void print_shape_trace(lab::Report& report, const MiniGPT& model,
                        const minimodel::TraceRecorder& recorder, const ref::Result& reference,
                        const Tolerance& tol, std::size_t T) {
@@ -310,7 +298,7 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
       values_failure = fmt::format(
           "first divergence at #{} {}: max |model − reference| {:.1e} > atol + rtol·|ref|; at {} model {}, "
           "reference {}, allowed {:.1e}",
-          i + 1, e.name, m.max_diff, index_in(m.worst, e.output), lab::number(entries[i].values[m.worst]),
+          i + 1, e.name, m.max_diff, minimodel::format_index(m.worst, e.output), lab::number(entries[i].values[m.worst]),
           lab::number(ref::step(reference, e.name).data[m.worst]), m.allowed);
     }
   }

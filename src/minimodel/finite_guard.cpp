@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "minimodel/errors.hpp"
 
@@ -12,16 +11,6 @@ namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Row-major flat index -> "[i, j, k]" in `shape`.
-std::string index_text(std::size_t flat, const Shape& shape) {
-  std::vector<std::size_t> index(shape.size());
-  for (std::size_t axis = shape.size(); axis-- > 0;) {
-    index[axis] = flat % shape[axis];
-    flat /= shape[axis];
-  }
-  return fmt::format("[{}]", fmt::join(index, ", "));
 }
 
 }  // namespace
@@ -34,7 +23,7 @@ void FiniteGuard::record(const TraceEvent& event) {
     throw NumericalError(fmt::format(
         "{} produced {} at {} (output shape {}): the first non-finite value of this forward; "
         "check the inputs and the weights of this operation",
-        event.name, v, index_text(i, event.output), format_shape(event.output)));
+        event.name, v, format_index(i, event.output), format_shape(event.output)));
   }
   if (next_ != nullptr) next_->record(event);
 }

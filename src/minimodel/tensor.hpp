@@ -15,6 +15,8 @@ using Shape = std::vector<std::size_t>;
 
 // "(8, 64)" — the notation every trace and table uses.
 std::string format_shape(const Shape& shape);
+// "[3, 17]": the multi-index of row-major flat index `flat` in `shape`.
+std::string format_index(std::size_t flat, const Shape& shape);
 
 // Resizes `m` to (rows, cols) only when the shape differs, so reused buffers keep their memory.
 void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols);

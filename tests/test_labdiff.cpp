@@ -187,6 +187,8 @@ TEST_CASE("an anchor can pin the start of a line, or go through several lines", 
   CHECK(quote_holds("0.841192", "quote lab00: Exact vs tanh GELU | ^1.0 … 0.841345"));
   CHECK(quote_holds("2.0e-07", "quote lab00: Parameters | reference: … max |model − reference| …  logits:"));
   CHECK_FALSE(quote_holds("103,680", "quote lab00: Parameters | logits: … same"));  // never back up
+  // In a table row a marker writes its '|' as "\|", as the row's text must.
+  CHECK(check_quotes("| gap | 4.73·10⁻⁴<!-- quote lab00: Exact vs tanh GELU \\| max \\|exact − tanh\\| = --> |\n").same());
 }
 
 TEST_CASE("a drifted quote fails, naming the chapter line, the quote and the output line", "[labdiff][quotes]") {

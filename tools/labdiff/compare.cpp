@@ -536,7 +536,12 @@ std::vector<Quote> find_quotes(std::string_view chapter) {
       Quote q;
       q.line = i + 1;
       q.text = std::string(trim(line));
-      parse_marker(collapse_whitespace(content.substr(0, close)), i + 1, q);
+      // In a table row a '|' is written \| (a bare one would end the cell), in a marker too.
+      std::string marker = content.substr(0, close);
+      for (std::size_t bar = marker.find("\\|"); bar != std::string::npos; bar = marker.find("\\|", bar)) {
+        marker.erase(bar, 1);
+      }
+      parse_marker(collapse_whitespace(marker), i + 1, q);
       // The number ends right before the marker, or before the `**`, `_` or backtick closing it.
       std::size_t end = open;
       while (end > 0 && (line[end - 1] == '*' || line[end - 1] == '_' || line[end - 1] == '`')) --end;

@@ -85,6 +85,7 @@ std::vector<Excerpt> find_excerpts(std::string_view chapter);
 //              "first … then" finds "first", then the first "then" at or after it: how to
 //              reach one of several lines that start alike ("block_0.attn.v … position 0").
 //   <!-- cita[ NAME]: ... --> is the same for a number written the Spanish way (4,73·10⁻⁴, 103.680).
+//   In a table row, where a bare '|' would end the cell, a marker writes it "\|".
 //
 // The number is the one that ends right before "<!--" (closing `**`, `_` or a backtick may sit
 // between). It is written as prose writes numbers: 0.061, −2.28, 2.0e-7, 4.1e−4, 4.73·10⁻⁴,

@@ -271,7 +271,7 @@ TEST_CASE("updating a chapter's excerpts leaves its quotes as written", "[labdif
   CHECK(c.differences[0].quote);
 }
 
-TEST_CASE("--outputs lists NAME=FILE pairs", "[labdiff][quotes]") {
+TEST_CASE("labdiff's --outputs option lists NAME=FILE pairs", "[labdiff][quotes]") {
   const auto pairs = parse_named_outputs("lab00=a.txt,lab02-gpt2-small=build/b.txt");
   REQUIRE(pairs.size() == 2);
   CHECK(pairs[1].first == "lab02-gpt2-small");

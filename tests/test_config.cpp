@@ -1,4 +1,4 @@
-// MiniGPTConfig: the locked defaults, validation at construction (SPEC §2), and the table of
+// MiniGPTConfig: the locked defaults, validation at construction (CONVENTIONS.md §2), and the table of
 // fields (kConfigFields) that drives validation, ==, describe() and the JSON.
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // The fast model (xtensor + OpenBLAS, fp32) against the hand-made reference (plain loops,
-// double), SPEC §3 and STYLE 4: the two share nothing but the config and the weights, so an
+// double), CONVENTIONS.md §1: the two share nothing but the config and the weights, so an
 // agreement to fp32 rounding means both computed the same function.
 //
 // Every comparison is entrywise, |model - reference| <= kAtol + kRtol·|reference|, written

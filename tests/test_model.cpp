@@ -23,7 +23,7 @@ using test_support::same_bits;
 
 }  // namespace
 
-TEST_CASE("parameter names and order follow SPEC §4", "[model][registry]") {
+TEST_CASE("parameter names and order follow CONVENTIONS.md §9", "[model][registry]") {
   const MiniGPT model;
   std::vector<std::string> expected = {"E"};
   for (const char* block : {"block_0", "block_1"}) {
@@ -48,7 +48,7 @@ TEST_CASE("parameter names and order follow SPEC §4", "[model][registry]") {
 
 TEST_CASE("the locked model has 103,680 parameters, counted from its tensors", "[model][registry]") {
   const MiniGPT model;
-  // 4,096 (E) + 2 × 49,728 (per block) + 128 (ln_final), SPEC §4.
+  // 4,096 (E) + 2 × 49,728 (per block) + 128 (ln_final), CONVENTIONS.md §9.
   CHECK(model.parameter_count() == 103680);
   CHECK(closed_form_parameter_count(model.config()) == 103680);
   CHECK(model.unique_storage_count() == 103680);

@@ -1,4 +1,4 @@
-// The portable generator and the normal sampler (SPEC §4).
+// The portable generator and the normal sampler (CONVENTIONS.md §10).
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -30,13 +30,13 @@ namespace ref = minimodel::reference;
 
 constexpr double kExact = 1e-12;
 constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
-constexpr double kEps = 1e-5;  // SPEC §3 LayerNorm eps, the config's default
+constexpr double kEps = 1e-5;  // LayerNorm eps (CONVENTIONS.md §3), the config's default
 
 // 1/sqrt(1 + eps): what LayerNorm (gamma 1, beta 0) multiplies a row of mean 0 and biased
 // variance 1 by, e.g. [1, -1, 1, -1] or [1, 1, -1, -1].
 const double s = 1.0 / std::sqrt(1.0 + kEps);
 
-// The toy of SPEC §6 lab 0: d_model 4, 2 heads of d_head 2.
+// The toy of lab 00 (CONVENTIONS.md §12.0): d_model 4, 2 heads of d_head 2.
 MiniGPTConfig toy_config(std::int64_t d_ff = 4, GeluForm gelu = GeluForm::exact) {
   return MiniGPTConfig(ConfigValues{.d_model = 4,
                                     .n_heads = 2,

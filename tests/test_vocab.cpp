@@ -1,4 +1,4 @@
-// The 64-token vocabulary and the tokenizer (SPEC §5).
+// The 64-token vocabulary and the tokenizer (CONVENTIONS.md §11).
 #include <catch2/catch.hpp>
 
 #include <fstream>

@@ -248,7 +248,7 @@ TEST_CASE("weights: the RMSNorm, no-bias variant round-trips and is told apart",
   CHECK(same_parameters(saved, loaded));
   CHECK(same_bits(saved.forward(canonical()), loaded.forward(canonical())));
 
-  // Into the SPEC's model (LayerNorm, biases) it does not go: the difference is named.
+  // Into the locked model (LayerNorm, biases: CONVENTIONS.md §2) it does not go: the difference is named.
   MiniGPT locked;
   CHECK_THROWS_WITH(load_safetensors_into(locked, path),
                     Contains("norm is rmsnorm in the file but layernorm in the model (and 1 other "
@@ -595,7 +595,7 @@ TEST_CASE("weights: every config variant round-trips through __metadata__", "[we
   }
 }
 
-TEST_CASE("weights: a file written before norm and ffn_biases existed holds the SPEC's model", "[weights]") {
+TEST_CASE("weights: a file written before norm and ffn_biases existed holds the locked model", "[weights]") {
   SECTION("the committed fuzz corpus file, written by the first version of the format") {
     const Bytes old_file =
         read_file(fs::path(MINIMODEL_SOURCE_DIR) / "fuzz/corpus/weights_loader/valid-small.safetensors");

@@ -1,7 +1,11 @@
 // labdiff must fail on what an instructor cares about and pass on what a CPU may change.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "compare.hpp"
+#include "run_binary.hpp"
 
 using namespace labdiff;
 
@@ -279,4 +283,28 @@ TEST_CASE("labdiff's --outputs option lists NAME=FILE pairs", "[labdiff][quotes]
   CHECK_THROWS_WITH(parse_named_outputs("lab00"), Catch::Contains("not NAME=FILE"));
   CHECK_THROWS_WITH(parse_named_outputs("a=x,a=y"), Catch::Contains("given twice"));
   CHECK_THROWS_WITH(parse_named_outputs("a b=x"), Catch::Contains("not an output name"));
+}
+
+TEST_CASE("labdiff --chapter prints a drifted quote with the chapter line and the output line", "[labdiff][quotes]") {
+  const std::filesystem::path chapter = test_support::temp_path("quoting-chapter.md");
+  const std::filesystem::path output = test_support::temp_path("quoted-output.txt");
+  std::ofstream(chapter) << "# Theory\n\nThe worst difference is 1.7e-7<!-- quote lab00: Parameters | over the 512 logits: -->.\n";
+  std::ofstream(output) << kGeluOutput;
+  const std::string outputs = "lab00=" + output.string();
+
+  const test_support::Run drifted =
+      test_support::run("labdiff --chapter " + chapter.string() + " --outputs " + test_support::quoted(outputs));
+  CHECK(drifted.status == 1);
+  CHECK_THAT(drifted.output, Catch::Contains(chapter.string() + ":3: 1.7e-7 quotes lab00, section \"Parameters\"") &&
+                                 Catch::Contains("has 2.0e-07 after") &&
+                                 Catch::Contains("  chapter: The worst difference is 1.7e-7<!--") &&
+                                 Catch::Contains("  output:  max |model − reference| over the 512 logits: 2.0e-07"));
+
+  std::ofstream(chapter) << "# Theory\n\nThe worst difference is 2.0e-7<!-- quote lab00: Parameters | over the 512 logits: -->.\n";
+  CHECK(test_support::run("labdiff --chapter " + chapter.string() + " --outputs " + test_support::quoted(outputs)).status == 0);
+  // A chapter without a lab of its own needs --outputs; --outputs needs --chapter.
+  CHECK(test_support::run("labdiff --chapter " + chapter.string()).status == 2);
+  CHECK(test_support::run("labdiff " + chapter.string() + " --outputs " + test_support::quoted(outputs)).status == 2);
+  std::filesystem::remove(chapter);
+  std::filesystem::remove(output);
 }

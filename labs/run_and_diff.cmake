@@ -1,16 +1,12 @@
-# Runs a lab with its default arguments and compares its output, with labdiff, either with
-# the reference output (-DEXPECTED=...) or with its chapter's excerpts (-DCHAPTER=...).
+# Runs a lab with its default arguments and compares its output, with labdiff, with the
+# reference output (-DEXPECTED=...).
 get_filename_component(out_dir ${OUT} DIRECTORY)
 file(MAKE_DIRECTORY ${out_dir})
 execute_process(COMMAND ${LAB} OUTPUT_FILE ${OUT} RESULT_VARIABLE lab_status)
 if(NOT lab_status EQUAL 0)
   message(FATAL_ERROR "${LAB} exited with status ${lab_status}; its output is in ${OUT}")
 endif()
-if(DEFINED EXPECTED)
-  execute_process(COMMAND ${LABDIFF} ${EXPECTED} ${OUT} RESULT_VARIABLE diff_status)
-else()
-  execute_process(COMMAND ${LABDIFF} --chapter ${CHAPTER} ${OUT} RESULT_VARIABLE diff_status)
-endif()
+execute_process(COMMAND ${LABDIFF} ${EXPECTED} ${OUT} RESULT_VARIABLE diff_status)
 if(NOT diff_status EQUAL 0)
   message(FATAL_ERROR "the output of ${LAB} differs (labdiff exit ${diff_status}); to accept an "
                       "intended change run scripts/regen-expected.sh and read the diff")

@@ -17,7 +17,7 @@ inline constexpr std::array<const char*, 4> kLabs = {"lab00-block-by-hand", "lab
                                                      "lab02-parameter-inventory",
                                                      "lab03-causality-perturbation"};
 
-// The canonical sequence (SPEC §5) as token ids.
+// The canonical sequence (CONVENTIONS.md §11) as token ids.
 inline std::vector<minimodel::TokenId> canonical() {
   return minimodel::Vocabulary::builtin().encode(minimodel::kCanonicalText);
 }

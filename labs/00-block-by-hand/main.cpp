@@ -10,7 +10,7 @@
 // against the reference. Then the LayerNorm properties, the exact-vs-tanh GELU gap, and one
 // gradient sent back through the block (backward.hpp) against finite differences.
 //
-// Conventions (SPEC §3): activations (T, d_model), row-major; y = x·W + b with W stored as
+// Conventions (CONVENTIONS.md §1, §5, §7): activations (T, d_model), row-major; y = x·W + b with W stored as
 // (d_in, d_out); heads are contiguous column blocks; RoPE pairs are interleaved (2i, 2i+1).
 #include <algorithm>
 #include <array>
@@ -842,6 +842,7 @@ int run_lab(const lab::CommonOptions& options) {
     report.guard({name + " vs chapter", name + " vs reference"}, [&] { show_step(report, toy, name, extra); });
   };
 
+  report.number_next_section(0);  // the toy is section 0, so section N is the chapter's Step N
   report.section("The toy");
   show_toy(report, model, hand_set);
 

@@ -1,4 +1,4 @@
-// Lab 01 · Assemble Mini-GPT (SPEC §6.1).
+// Lab 01 · Assemble Mini-GPT (CONVENTIONS.md §12.1).
 //
 // The locked model on the canonical sequence "<bos> I work , you work , he", accounted for
 // operation by operation:
@@ -130,7 +130,7 @@ void print_configuration(lab::Report& report, const MiniGPT& model, const LabOpt
   report.print("parameters: {} (summed over the model's tensors; lab 02 counts them one by one)",
                lab::with_commas(model.parameter_count()));
   if (options.load_weights.empty()) {
-    report.print("weights: initialised from seed {} (simple Gaussian init, SPEC §4)",
+    report.print("weights: initialised from seed {} (simple Gaussian init, CONVENTIONS.md §10)",
                  options.common.seed);
   } else {
     report.print("weights: loaded from {} (they replace the seed-{} initialisation)",
@@ -406,7 +406,7 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
                             const Tolerance& tol) {
   report.section("Every input reaches the last output");
   const std::size_t T = tokens.size(), V = model.config().vocab_size(), last = T - 1;
-  constexpr std::size_t kShift = 7;  // the same replacement rule as SPEC §5: (id + 7) mod V
+  constexpr std::size_t kShift = 7;  // the same replacement rule as CONVENTIONS.md §11: (id + 7) mod V
   report.print("replace the token at position j by id (id + {}) mod {}, run the forward again, and",
                kShift, V);
   report.print("measure Δ_j = max over the {} logits of row {} of |new − old|:", V, last);
@@ -612,7 +612,7 @@ lab::svg::Document attention_svg(const MiniGPTConfig& c, const Vocabulary& vocab
   return doc;
 }
 
-// What an operation does, from its SPEC name: the colour of its tensor in the shape trace.
+// What an operation does, from its trace name (CONVENTIONS.md §8): the colour of its tensor in the shape trace.
 struct OpKind {
   std::string_view colour, label;
 };

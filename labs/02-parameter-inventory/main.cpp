@@ -48,7 +48,7 @@ char bar_symbol(Component c) {
   return '?';
 }
 
-// From the SPEC §4 name: "E", "block_i.attn.*", "block_i.ffn.*", "*.ln1.*", "ln_final.*".
+// From the parameter name (CONVENTIONS.md §9): "E", "block_i.attn.*", "block_i.ffn.*", "*.ln1.*", "ln_final.*".
 Component component_of(const std::string& name) {
   if (name == "E") return Component::embedding;
   if (name.find(".attn.") != std::string::npos) return Component::attention;
@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
   app.option("--context-len", values.context_len, "longest sequence (no parameters depend on it)").show_default();
   std::string norm = "layernorm";
   bool no_biases = false;
-  app.option("--norm", norm, "layernorm (the SPEC's model: gamma and beta) or rmsnorm (gain only)")
+  app.option("--norm", norm, "layernorm (the locked model: gamma and beta) or rmsnorm (gain only)")
       .one_of({"layernorm", "rmsnorm"})
       .show_default();
   app.flag("--no-biases", no_biases, "leave out the FFN biases b_1 and b_2 (attention has none anyway)");

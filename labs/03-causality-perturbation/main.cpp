@@ -21,7 +21,7 @@ using minimodel::Matrix;
 using minimodel::MiniGPT;
 using minimodel::TokenId;
 
-// SPEC §5: a changed token is (id + 7) mod vocab_size — never the same id, since 7 < 64.
+// CONVENTIONS.md §11: a changed token is (id + 7) mod vocab_size — never the same id, since 7 < 64.
 TokenId perturbed(TokenId id, std::size_t vocab_size) {
   return static_cast<TokenId>((static_cast<std::size_t>(id) + 7) % vocab_size);
 }

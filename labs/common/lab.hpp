@@ -44,6 +44,9 @@ class Report {
 
   // "\n== 3. Title ==": sections are numbered in order; chapters embed them by this title.
   void section(std::string_view title);
+  // The next section gets this number (then counting goes on from it): lab 00 numbers its toy
+  // 0 so that "== 1. LN1 ==" is its chapter's "Step 1 · LN1".
+  void number_next_section(int number) { section_count_ = number - 1; }
 
   template <class... Args>
   void print(fmt::format_string<Args...> format, Args&&... args) {

@@ -30,7 +30,7 @@ CausalSelfAttention::CausalSelfAttention(ParameterRegistry& registry, std::strin
       n_heads_(config.n_heads()),
       d_head_(config.d_head()),
       rope_(&rope),
-      // Registered in the SPEC §4 order. Init N(0, 1/d_model): std = 1/√d_model.
+      // Registered in the order of CONVENTIONS.md §9. Init N(0, 1/d_model): std = 1/√d_model.
       W_q_(registry.add(name_ + ".W_q", {config.d_model(), config.d_model()},
                         InitRule::normal(1.0 / std::sqrt(static_cast<double>(config.d_model()))))),
       W_k_(registry.add(name_ + ".W_k", {config.d_model(), config.d_model()}, W_q_.init)),

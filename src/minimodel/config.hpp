@@ -1,5 +1,5 @@
 #pragma once
-// MiniGPTConfig: the sizes and conventions of the model, validated when built (SPEC §2).
+// MiniGPTConfig: the sizes and conventions of the model, validated when built (CONVENTIONS.md §2).
 //
 // The fields are listed once, in kConfigFields below. Everything that must touch every field
 // loops over that table: validation, ==, describe() (the header line the labs print), the
@@ -14,14 +14,14 @@
 
 namespace minimodel {
 
-// Which GELU the FFN uses. The SPEC's model uses the exact form x·Φ(x); tanh is the
+// Which GELU the FFN uses. The locked model (CONVENTIONS.md §4) uses the exact form x·Φ(x); tanh is the
 // approximation GPT-2 shipped with, kept as a named option so the two can be compared.
 enum class GeluForm { exact, tanh };
 
 std::string_view to_string(GeluForm form);
 GeluForm gelu_form_from_string(std::string_view text);  // "exact" | "tanh", else ConfigError
 
-// Which normalisation the blocks and the final norm use. The SPEC's model uses LayerNorm
+// Which normalisation the blocks and the final norm use. The locked model (CONVENTIONS.md §3) uses LayerNorm
 // (gamma and beta); RMSNorm (gain only, no mean subtraction) is the variant the course
 // compares it with, kept so that its parameters can be counted from real tensors.
 enum class NormKind { layer_norm, rms_norm };

@@ -14,7 +14,7 @@ MiniGPT::MiniGPT(const MiniGPTConfig& config, std::uint64_t seed)
     : config_(config),
       registry_(std::make_unique<ParameterRegistry>()),
       rope_(std::make_unique<RotaryTable>(config.d_head(), config.context_len(), config.rope_base())) {
-  // Construction order is registration order is the SPEC §4 order: E, blocks, ln_final.
+  // Construction order is registration order is the order of CONVENTIONS.md §9: E, blocks, ln_final.
   embedding_ = std::make_unique<Embedding>(*registry_, config_);
   blocks_.reserve(config_.n_layers());
   for (std::size_t i = 0; i < config_.n_layers(); ++i) {

@@ -64,7 +64,7 @@ class MiniGPT {
   const LayerNorm& ln_final() const { return *ln_final_; }
   const TiedLMHead& lm_head() const { return *lm_head_; }
 
-  // Sum of the element counts of the registered tensors (the number the SPEC's closed form
+  // Sum of the element counts of the registered tensors (the number the closed form of CONVENTIONS.md §9
   // must match).
   std::size_t parameter_count() const { return registry_->total_count(); }
 

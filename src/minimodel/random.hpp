@@ -1,5 +1,5 @@
 #pragma once
-// Portable random numbers for initialisation (SPEC §4).
+// Portable random numbers for initialisation (CONVENTIONS.md §10).
 //
 // Written out here instead of std::normal_distribution or xt::random because those produce
 // different values under different standard libraries; these produce the same bits

@@ -1,11 +1,11 @@
-// The hand-made reference: the forward of SPEC §3 written again, slowly, in plain loops and
+// The hand-made reference: the forward of CONVENTIONS.md §8 written again, slowly, in plain loops and
 // double precision. Read it top to bottom as the data flows:
 //
 //   tokens (T,) -> embed -> [ln1 -> attention -> residual -> ln2 -> FFN -> residual] x L
 //               -> ln_final -> logits = h·Eᵀ (T, V)
 //
 // Nothing here is shared with the fast path (no xtensor arithmetic, no BLAS, no helper of the
-// model): the weights are read by their SPEC names from the registry and copied into doubles,
+// model): the weights are read by their names (CONVENTIONS.md §9) from the registry and copied into doubles,
 // and that copy is the only place the model's storage is touched.
 #include "minimodel/reference.hpp"
 
@@ -55,7 +55,7 @@ std::size_t rows(const Tensor& m) { return m.shape[0]; }
 std::size_t cols(const Tensor& m) { return m.shape[1]; }
 
 // ---------------------------------------------------------------------------------------------
-// Weights: read by SPEC name, shape checked against what the config says it must be.
+// Weights: read by name (CONVENTIONS.md §9), shape checked against what the config says it must be.
 
 // Where the weights come from: the model's fp32 registry (every comparison with the model), or
 // a set of doubles (the finite-difference checks of the backward, which perturb a weight by far

@@ -44,14 +44,14 @@ struct Result {
   std::vector<Step> steps;  // empty unless Options::keep_steps
 };
 
-// Weights as doubles, by SPEC name. The finite-difference checks of the backward perturb one of
+// Weights as doubles, by parameter name (CONVENTIONS.md §9). The finite-difference checks of the backward perturb one of
 // them by far less than an fp32 ulp, which the model's fp32 registry could not hold.
 using Weights = std::map<std::string, Tensor, std::less<>>;
 
 // Every parameter of the registry, converted exactly to double.
 Weights to_double(const ParameterRegistry& registry);
 
-// tokens (T,) -> logits (T, vocab_size), reading the weights by their SPEC names.
+// tokens (T,) -> logits (T, vocab_size), reading the weights by their names (CONVENTIONS.md §9).
 Result forward(const MiniGPTConfig& config, const ParameterRegistry& weights,
                std::span<const TokenId> tokens, const Options& options = {});
 // The same on double weights (the same names and shapes; a missing one is an Error).

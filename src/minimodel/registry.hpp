@@ -1,5 +1,5 @@
 #pragma once
-// The parameter registry: the one table of names, shapes, init rules and storage (SPEC §4).
+// The parameter registry: the one table of names, shapes, init rules and storage (CONVENTIONS.md §9, init §10).
 //
 // The model allocates every tensor here, in data-flow order; counting, printing, saving and
 // loading all read this table, so a second list of names can never drift from it.
@@ -26,7 +26,7 @@ struct InitRule {
 };
 
 struct Parameter {
-  std::string name;         // the SPEC name, e.g. "block_0.attn.W_q"
+  std::string name;         // the parameter name (CONVENTIONS.md §9), e.g. "block_0.attn.W_q"
   InitRule init;
   xt::xarray<float> value;  // row-major; linear maps are (d_in, d_out)
 
@@ -46,7 +46,7 @@ class ParameterRegistry {
   const Parameter& at(std::string_view name) const;
   const Parameter* find(std::string_view name) const;  // nullptr when absent
 
-  // Registration order, which is the SPEC §4 order.
+  // Registration order, which is the order of CONVENTIONS.md §9.
   auto begin() const { return params_.begin(); }
   auto end() const { return params_.end(); }
   auto begin() { return params_.begin(); }

@@ -1,5 +1,5 @@
 #pragma once
-// The 64-token verb-grammar vocabulary (SPEC §5) and a whitespace tokenizer.
+// The 64-token verb-grammar vocabulary (CONVENTIONS.md §11) and a whitespace tokenizer.
 //
 // The word list lives in vocab.tsv next to this file; the build embeds it, so the binaries
 // need no data path at run time.
@@ -42,7 +42,7 @@ class Vocabulary {
   std::unordered_map<std::string, TokenId> ids_;
 };
 
-// The canonical sequences of SPEC §5.
+// The canonical sequences of CONVENTIONS.md §11.
 inline constexpr std::string_view kCanonicalText = "<bos> I work , you work , he";
 inline constexpr TokenId kCausalityTokens[] = {3, 1, 4, 1, 5, 9, 2, 6};
 

@@ -47,7 +47,7 @@ constexpr int kMaxJsonDepth = 8;
 // The config fields are kConfigFields (config.hpp): each is written as its field_text and read
 // back with set_field_from_text, the text describe() prints. Two fields came after the first
 // files were written (the committed fuzz corpus has such files): a file without them holds
-// the SPEC's model, LayerNorm with biases, which are their defaults.
+// the locked model (CONVENTIONS.md §2), LayerNorm with biases, which are their defaults.
 constexpr std::string_view kFieldsAddedLater[] = {"norm", "ffn_biases"};
 
 // ---------------------------------------------------------------------------------------------
@@ -545,13 +545,13 @@ bool looks_like_a_head(std::string_view name) {
 
 // The file's tensors must be exactly the registry's: the same names, each with its shape.
 void check_tensors_match(const Header& header, const ParameterRegistry& registry) {
-  // Missing names first, in registry order, so the message names the first one SPEC §4 lists.
+  // Missing names first, in registry order, so the message names the first one CONVENTIONS.md §9 lists.
   std::vector<std::string_view> missing;
   for (const Parameter& p : registry) {
     if (header.tensors.find(p.name) == header.tensors.end()) missing.push_back(p.name);
   }
   if (!missing.empty()) {
-    fail("missing tensor '{}'{}; the model needs all {} tensors named in SPEC §4", missing.front(),
+    fail("missing tensor '{}'{}; the model needs all {} tensors named in CONVENTIONS.md §9", missing.front(),
          missing.size() > 1 ? fmt::format(" (and {} more)", missing.size() - 1) : std::string(),
          registry.size());
   }
@@ -562,7 +562,7 @@ void check_tensors_match(const Header& header, const ParameterRegistry& registry
            "separate head",
            name);
     }
-    fail("unknown tensor '{}'; the model has no parameter of that name (SPEC §4 lists them)", name);
+    fail("unknown tensor '{}'; the model has no parameter of that name (CONVENTIONS.md §9 lists them)", name);
   }
   for (const Parameter& p : registry) {
     const TensorEntry& entry = header.tensors.find(p.name)->second;

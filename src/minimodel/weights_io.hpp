@@ -6,7 +6,7 @@
 //             "name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}
 //   the rest  the tensor bytes, offsets relative to the end of the header
 //
-// This project writes F32 little-endian, the SPEC §4 names, shapes as held ((d_in, d_out) for
+// This project writes F32 little-endian, the parameter names of CONVENTIONS.md §9, shapes as held ((d_in, d_out) for
 // linear maps). The tied head is not a tensor of its own: only `E` is stored. __metadata__
 // records the config and the conventions, so another tool can rebuild the model from the file.
 //

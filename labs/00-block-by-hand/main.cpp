@@ -16,6 +16,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -685,6 +686,13 @@ void print_gradient(lab::Report& report, const std::string& label, const std::st
 
 std::vector<float> flat(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
 
+// The same bits in every entry, so that NaN equals itself: a forward that produced a NaN still
+// gives the chain and block_backward the same NaNs.
+template <class A, class B>
+bool same_bits(const A& a, const B& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const Matrix& x, nlohmann::json& json) {
   const minimodel::TransformerBlock& block = model.block(0);
   const std::size_t T = x.shape(0), d = x.shape(1);
@@ -694,6 +702,11 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   minimodel::ActivationStore store;
   Matrix y;
   block.forward(x, y, {.tracer = &store});
+  // A block that skipped an operation recorded no activation for it: the backward has nothing
+  // to read there, and every check of this section fails naming it.
+  if (const std::string missing = store.first_missing(block.name()); !missing.empty()) {
+    throw lab::Missing(fmt::format("the backward reads {}, which the block's forward never recorded", missing));
+  }
 
   Matrix dy = xt::zeros<float>({T, d});
   dy(1, 0) = 1.0f;  // L = y[1][0]: ∂L/∂y is 1 there and 0 elsewhere
@@ -729,8 +742,8 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   // The library's block_backward must be exactly this chain.
   minimodel::Gradients whole = minimodel::zero_gradients(model.parameters());
   const Matrix dx_whole = minimodel::block_backward(block, store, x, dy, whole);
-  bool same = flat(dx_whole) == flat(dx);
-  for (const auto& [name, g] : whole.parameters) same = same && g == grads.at(name);
+  bool same = same_bits(dx_whole, dx);
+  for (const auto& [name, g] : whole.parameters) same = same && same_bits(g, grads.at(name));
   // Both sides are the library's backward on the same stored activations: whatever the
   // forward computed, they agree. A fact of the library, not a check of the forward.
   if (!same) throw minimodel::Error("lab00: the chain above differs from block_backward");

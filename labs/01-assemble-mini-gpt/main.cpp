@@ -769,7 +769,7 @@ int run_lab(const LabOptions& options) {
   print_shape_trace(report, model, recorder, reference, tol, T);
   print_logits(report, logits, model.config(), T);
   print_reference(report, model, vocab, logits, reference, tol);
-  print_information_flow(report, model, vocab, tokens, logits, tol);
+  report.guard({kFlowCheck}, [&] { print_information_flow(report, model, vocab, tokens, logits, tol); });
   print_next_token(report, vocab, tokens, logits, tol);
 
   if (!options.svg_dir.empty()) {

@@ -150,6 +150,11 @@ bool Report::guard(const std::vector<std::string>& checks, const std::function<v
   } catch (const Missing& missing) {
     fail_unreported(checks, reported_from, missing.what());
     return false;
+  } catch (const minimodel::NumericalError& error) {
+    // The model's own arithmetic went non-finite (the message names the operation): the
+    // computation under test failed, which is a failing check, not an error of the lab.
+    fail_unreported(checks, reported_from, error.what());
+    return false;
   }
 }
 

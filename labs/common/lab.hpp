@@ -90,8 +90,8 @@ class Report {
                        std::size_t reported_from = 0);
   // Runs one section's (or one check's) computation. A NotImplemented it throws is reported as
   // above, naming `checks` (every check the body would print), and the lab goes on with the
-  // next section; so is a Missing (below): each of `checks` not yet reported fails with its
-  // message. Returns whether the body ran to its end; any other exception propagates.
+  // next section; so is a Missing (below) or a minimodel::NumericalError (a forward whose
+  // values went non-finite): each of `checks` not yet reported fails with its message. Returns whether the body ran to its end; any other exception propagates.
   // The body must leave nothing half-built that later sections read.
   bool guard(const std::vector<std::string>& checks, const std::function<void()>& body);
 

@@ -8,16 +8,30 @@
 
 namespace minimodel {
 
+namespace {
+
+// What the backward reads of each block. The scores and the masked scores are not kept: the
+// softmax backward needs only the weights. Nor the projections q and k before RoPE: their
+// gradient is found by rotating back, which needs no values at all. Nor any output that only
+// feeds a linear map.
+constexpr std::array<std::string_view, 11> kBlockSuffixes = {
+    ".ln1",    ".attn.v", ".attn.q_rope", ".attn.k_rope", ".attn.weights", ".attn.heads",
+    ".resid1", ".ln2",    ".ffn.pre",     ".ffn.gelu",    ".resid2"};
+
+}  // namespace
+
 bool ActivationStore::needed_by_backward(std::string_view name) {
-  // The scores and the masked scores are not kept: the softmax backward needs only the
-  // weights. Nor the projections q and k before RoPE: their gradient is found by rotating
-  // back, which needs no values at all. Nor any output that only feeds a linear map.
   if (name == "embed" || name == "ln_final") return true;
-  constexpr std::array<std::string_view, 11> suffixes = {
-      ".ln1",       ".attn.v",   ".attn.q_rope", ".attn.k_rope", ".attn.weights", ".attn.heads",
-      ".resid1",    ".ln2",      ".ffn.pre",     ".ffn.gelu",    ".resid2"};
-  return std::any_of(suffixes.begin(), suffixes.end(),
+  return std::any_of(kBlockSuffixes.begin(), kBlockSuffixes.end(),
                      [&](std::string_view suffix) { return name.ends_with(suffix); });
+}
+
+std::string ActivationStore::first_missing(std::string_view block) const {
+  for (const std::string_view suffix : kBlockSuffixes) {
+    std::string name = fmt::format("{}{}", block, suffix);
+    if (!contains(name)) return name;
+  }
+  return "";
 }
 
 void ActivationStore::record(const TraceEvent& event) {

@@ -39,6 +39,10 @@ class ActivationStore : public Tracer {
   std::size_t float_count() const;
   void clear() { kept_.clear(); }
 
+  // The first activation of block `block` ("block_0") that the backward reads and this store
+  // lacks (a forward that skipped an operation recorded none for it), or "" when none is missing.
+  std::string first_missing(std::string_view block) const;
+
   // True for the names listed above.
   static bool needed_by_backward(std::string_view name);
 

@@ -18,10 +18,12 @@ namespace detail {
 // does not, and the FFN evaluates T·d_ff of them). x = n·ln2 + r with |r| <= ln2/2, e^r by
 // its Taylor series to r⁷ (truncation error < 6e-9 relative), times 2^n built from its bits.
 // Within 1.3 ulp (measured) for x in [-87, 88]; exactly 0 below −87 (where e^x < 1.7e-38 would
-// be subnormal) and so for −∞, which the softmax relies on; x above 88 is clamped.
+// be subnormal) and so for −∞, which the softmax relies on; x above 88 is clamped; a NaN gives
+// NaN (a softmax row that is all −∞ must not come out as uniform weights).
 inline float exp_vectorizable(float x) {
-  // Clamped so that the float-to-int conversion below is always defined; written so that a
-  // NaN becomes -87 here (a NaN argument still gives NaN where GELU multiplies by x).
+  const float argument = x;
+  // Clamped so that the float-to-int conversion below is always defined (a NaN becomes -87
+  // here, and is given back at the end).
   const bool underflow = x < -87.0f;
   x = x > -87.0f ? x : -87.0f;
   x = x < 88.0f ? x : 88.0f;
@@ -40,7 +42,8 @@ inline float exp_vectorizable(float x) {
   const float p = ((1.0f + r) + r2 * (0.5f + r * (1.0f / 6))) +
                   r4 * ((1.0f / 24 + r * (1.0f / 120)) + r2 * (1.0f / 720 + r * (1.0f / 5040)));
   const std::int32_t exponent = (static_cast<std::int32_t>(n) + 127) << 23;
-  return underflow ? 0.0f : p * std::bit_cast<float>(exponent);
+  const float result = underflow ? 0.0f : p * std::bit_cast<float>(exponent);
+  return argument == argument ? result : argument;  // false only for NaN
 }
 
 // erfc(a) for a >= 0, by the Chebyshev-fitted formula of Numerical Recipes (Press et al.,

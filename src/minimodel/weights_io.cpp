@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -574,6 +575,21 @@ void check_tensors_match(const Header& header, const ParameterRegistry& registry
   }
 }
 
+// A weight that is NaN or infinite would only show up as non-finite logits, far from its
+// cause: a file holding one is refused here, naming the tensor and the entry.
+void check_values_finite(const Header& header, std::span<const std::uint8_t> data, const ParameterRegistry& registry) {
+  for (const Parameter& p : registry) {
+    const std::uint8_t* bytes = data.data() + header.tensors.find(p.name)->second.begin;
+    for (std::size_t i = 0; i < p.numel(); ++i) {
+      const float value = read_f32_le(bytes + i * kBytesPerF32);
+      if (!std::isfinite(value)) {
+        fail("tensor '{}' holds {} at {}; every weight must be a finite number", p.name, value,
+             format_index(i, p.shape()));
+      }
+    }
+  }
+}
+
 // Only called once every check has passed: nothing here can fail half-way.
 void copy_tensors(const Header& header, std::span<const std::uint8_t> data,
                   ParameterRegistry& registry) {
@@ -668,7 +684,9 @@ void load_into(MiniGPT& model, Source& source) {
   const Header& header = source.header();
   check_config_matches(header, model.config());
   check_tensors_match(header, model.parameters());
-  copy_tensors(header, source.data(), model.parameters());
+  const std::span<const std::uint8_t> data = source.data();  // read once (a file source reads it here)
+  check_values_finite(header, data, model.parameters());
+  copy_tensors(header, data, model.parameters());
 }
 
 template <typename Source>

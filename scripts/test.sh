@@ -5,7 +5,9 @@
 #   2. the student track, both ends (README "For students", "For instructors"): the solution's
 #      lab outputs graded by labgrade (every check passes), then the untouched starter built
 #      fresh with ASan + UBSan, every lab run on it (no crash, no sanitizer report) and the
-#      checks it fails compared with tests/starter/expected-failures.txt;
+#      checks it fails compared with tests/starter/expected-failures.txt; then the mistake
+#      catalogue (tests/mistakes/): each plausible mistake is named by the first failing
+#      check of the first failing lab, and every check of every lab fails under one of them;
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
 #      the reference outputs): the whole test suite again, then every lab on its own; any
 #      sanitizer report fails;
@@ -31,7 +33,7 @@ cmake --build --preset release
 ctest --preset release --parallel "$(nproc)"
 [ $quick -eq 1 ] && exit 0
 
-stage "2/4 student track: the solution graded, the untouched starter run"
+stage "2/4 student track: the solution graded, the untouched starter run, the mistakes named"
 mkdir -p build/lab-output/graded
 for dir in labs/[0-9][0-9]-*/; do
   name="$(basename "$dir")"
@@ -39,6 +41,7 @@ for dir in labs/[0-9][0-9]-*/; do
 done
 build/bin/labgrade build/lab-output/graded --brief --json build/lab-output/graded/verdicts.json
 scripts/starter-check.sh build/bin/labgrade
+scripts/mistakes.sh --require-coverage
 
 stage "3/4 ASan + UBSan build, test suite and labs"
 cmake --preset asan >/dev/null

@@ -16,7 +16,6 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -686,11 +685,16 @@ void print_gradient(lab::Report& report, const std::string& label, const std::st
 
 std::vector<float> flat(const Matrix& m) { return {m.data(), m.data() + m.size()}; }
 
-// The same bits in every entry, so that NaN equals itself: a forward that produced a NaN still
-// gives the chain and block_backward the same NaNs.
+// The same value in every entry, NaN counting as equal to NaN: a forward that produced a NaN
+// gives the chain and block_backward NaNs in the same places (their payloads may differ).
 template <class A, class B>
-bool same_bits(const A& a, const B& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+bool same_values(const A& a, const B& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float x = a.data()[i], y = b.data()[i];
+    if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+  }
+  return true;
 }
 
 void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const Matrix& x, nlohmann::json& json) {
@@ -742,8 +746,8 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   // The library's block_backward must be exactly this chain.
   minimodel::Gradients whole = minimodel::zero_gradients(model.parameters());
   const Matrix dx_whole = minimodel::block_backward(block, store, x, dy, whole);
-  bool same = same_bits(dx_whole, dx);
-  for (const auto& [name, g] : whole.parameters) same = same && same_bits(g, grads.at(name));
+  bool same = same_values(dx_whole, dx);
+  for (const auto& [name, g] : whole.parameters) same = same && same_values(g, grads.at(name));
   // Both sides are the library's backward on the same stored activations: whatever the
   // forward computed, they agree. A fact of the library, not a check of the forward.
   if (!same) throw minimodel::Error("lab00: the chain above differs from block_backward");

@@ -116,3 +116,31 @@ TEST_CASE("a weights file holding a NaN is refused by lab01, naming the tensor a
   CHECK(r.output.find("tensor 'block_0.ffn.W_2' holds nan at [3, 1]") != std::string::npos);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("lab02's JSON and header say which variant ran", "[labs]") {
+  const std::filesystem::path path = temp_path("lab02-variant.json");
+  const Run r = run("lab02-parameter-inventory --norm rmsnorm --no-biases --json " + path.string());
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("norm=rmsnorm ffn_biases=no") != std::string::npos);  // the config line
+  std::ifstream in(path);
+  REQUIRE(in);
+  const nlohmann::json config = nlohmann::json::parse(in).at("results").at("config");
+  CHECK(config.at("norm") == "rmsnorm");
+  CHECK(config.at("ffn_biases") == false);
+  CHECK(config.at("d_model") == 64);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a fact is printed outside the verdict and listed apart in the JSON", "[labs]") {
+  // lab 02's shared-storage lines hold by the model's construction: facts, not checks.
+  const std::filesystem::path path = temp_path("lab02-facts.json");
+  const Run r = run("lab02-parameter-inventory --json " + path.string());
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("fact: the head's weight is the embedding's storage") != std::string::npos);
+  CHECK(r.output.find("[PASS] the head's weight") == std::string::npos);
+  std::ifstream in(path);
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  CHECK(doc.at("checks").size() == 1);  // the closed form, the one piece of this lab a student writes
+  CHECK(doc.at("facts").size() >= 3);
+  std::filesystem::remove(path);
+}

@@ -9,6 +9,7 @@
 #include "minimodel/attention.hpp"
 #include "minimodel/ffn.hpp"
 #include "minimodel/gelu.hpp"
+#include "minimodel/vector_math.hpp"
 #include "minimodel/layer_norm.hpp"
 #include "minimodel/random.hpp"
 #include "minimodel/rope.hpp"

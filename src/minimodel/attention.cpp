@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include <limits>
 
-#include "minimodel/gelu.hpp"  // detail::exp_vectorizable
+#include "minimodel/vector_math.hpp"  // detail::exp_vectorizable
 #include "minimodel/matmul.hpp"
 
 namespace minimodel {

@@ -9,15 +9,6 @@
 
 namespace minimodel {
 
-void gelu_inplace(float* values, std::size_t n, GeluForm form) {
-  // The branch on the form is hoisted out of the loop.
-  if (form == GeluForm::exact) {
-    for (std::size_t i = 0; i < n; ++i) values[i] = gelu_exact(values[i]);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) values[i] = gelu_tanh(values[i]);
-  }
-}
-
 FeedForward::FeedForward(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config)
     : name_(std::move(name)),
       gelu_(config.gelu()),

@@ -2,17 +2,21 @@
 #
 # A piece of src/minimodel that this chapter teaches is marked in the solution itself:
 #
-#     // STARTER-BEGIN LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
+#     // STARTER-BEGIN 1 · LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
+#     // | computes: ...            (optional "// |" lines: the piece's description)
 #     ... the solution ...
 #     // STARTER-END
 #
-# The text before "|" names the piece, the text after it is the chapter file (from the
-# repository root) and the heading of the section that explains it. The starter copy of the
-# file keeps everything outside the markers and replaces each marked region by
+# The text before "|" names the piece, its number first (the order a student writes the pieces
+# in, bottom-up: the labs list missing pieces in this order), the text after it is the chapter
+# file (from the repository root) and the heading of the section that explains it. The
+# starter copy of the file keeps everything outside the markers and replaces each marked
+# region by
 #
-#     // TODO(student): LayerNorm forward. Read labs/00-block-by-hand/README.md § Step 1 · LN1,
+#     // TODO(student): 1 · LayerNorm forward. Read labs/00-block-by-hand/README.md § Step 1 · LN1,
 #     // write it here, and delete the throw below.
-#     throw ::minimodel::NotImplemented("LayerNorm forward", "labs/00-block-by-hand/README.md § Step 1 · LN1");
+#     // | computes: ...            (the description, as written under the marker)
+#     throw ::minimodel::NotImplemented("1 · LayerNorm forward", "labs/00-block-by-hand/README.md § Step 1 · LN1");
 #
 # so there is one source of truth: the solution, and the stripped copies are generated from it.
 #
@@ -113,6 +117,17 @@ function(_starter_walk text name prefix)
 
     math(EXPR body_start "${eol} + 1")
     string(SUBSTRING "${tail}" ${body_start} -1 body_and_after)
+    # The piece's description: the comment lines "// | ..." right under the marker. They stay
+    # in the starter copy, between the TODO and the throw: what the piece computes, its shapes,
+    # the NumPy line, the checks it unlocks.
+    set(details "")
+    while(body_and_after MATCHES "^([ \t]*// \\|[^\n]*\n)")
+      set(detail_line "${CMAKE_MATCH_1}")
+      string(APPEND details "${detail_line}")
+      string(LENGTH "${detail_line}" detail_length)
+      string(SUBSTRING "${body_and_after}" ${detail_length} -1 body_and_after)
+      math(EXPR body_start "${body_start} + ${detail_length}")
+    endwhile()
     string(FIND "${body_and_after}" "${STARTER_END}" close_at)
     string(FIND "${body_and_after}" "${STARTER_BEGIN}" nested_at)
     if(close_at EQUAL -1)
@@ -145,6 +160,7 @@ function(_starter_walk text name prefix)
     string(APPEND done "${head}"
            "${indent}// TODO(student): ${what}. Read ${reference},\n"
            "${indent}// write it here, and delete the throw below.\n"
+           "${details}"
            "${indent}throw ::minimodel::NotImplemented(\"${what}\", \"${reference}\");\n")
     string(REPLACE ";" "<semicolon>" piece "${what}|${file}|${section}|${line}")
     list(APPEND pieces "${piece}")

@@ -5,6 +5,8 @@ int untouched() { return 1; }
 float piece(float x) {
   const float kept = 2.0f * x;
   // STARTER-BEGIN the first piece | theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form
+  // | computes: kept + 1, a description line the starter copy keeps
+  // |   NumPy:  kept + 1
   const float gone = kept + 1.0f;
   return gone;
   // STARTER-END

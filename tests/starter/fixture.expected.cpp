@@ -13,6 +13,8 @@ float piece(float x) {
   const float kept = 2.0f * x;
   // TODO(student): the first piece. Read theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form,
   // write it here, and delete the throw below.
+  // | computes: kept + 1, a description line the starter copy keeps
+  // |   NumPy:  kept + 1
   throw ::minimodel::NotImplemented("the first piece", "theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form");
 }
 

@@ -60,6 +60,40 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// "128 = 2·d": the ways a difference in parameters is a small multiple of one of the sizes
+// a tensor is made of, for a hint that says what is missing or extra without giving the
+// formula.
+std::string difference_in_sizes(std::size_t difference, const MiniGPTConfig& c) {
+  const std::size_t V = c.vocab_size(), d = c.d_model(), f = c.d_ff(), L = c.n_layers();
+  const std::vector<std::pair<std::string, std::size_t>> sizes = {
+      {"V·d", V * d}, {"d·d_ff", d * f}, {"d²", d * d}, {"d_ff", f}, {"d", d}};
+  std::string ways;
+  for (const auto& [name, size] : sizes) {
+    if (size == 0 || difference % size != 0) continue;
+    const std::size_t k = difference / size;
+    if (k > 4 * L + 4) continue;  // more copies than the model has tensors: not a hint
+    ways += fmt::format(" = {}{}", k == 1 ? "" : fmt::format("{}·", k), name);
+  }
+  return ways;
+}
+
+// The closed form's check, with a hint when it fails. Returns whether it passed.
+bool check_closed_form(lab::Report& report, const std::string& check, const MiniGPTConfig& c, std::size_t counted,
+                       std::size_t closed_form) {
+  if (closed_form == counted) return report.check(check, true, fmt::format("{} == {}", counted, closed_form));
+  const bool over = closed_form > counted;
+  const std::size_t off = over ? closed_form - counted : counted - closed_form;
+  const std::string ways = difference_in_sizes(off, c);
+  return report.check(
+      check, false, "",
+      fmt::format("{} ≠ {}: the closed form gives {} {} than the tensors hold{}; which tensors hold that many "
+                  "parameters, and {}?",
+                  counted, closed_form, off, over ? "more" : "fewer", ways,
+                  over ? "does your formula count them twice, or count tensors this model does not have"
+                       : "did your formula leave them out"));
+}
+
+
 // Sum of a per-tensor amount over the model's tensors.
 std::size_t sum_over(const MiniGPT& model, const std::function<std::size_t(const Parameter&)>& amount) {
   std::size_t total = 0;
@@ -302,22 +336,21 @@ int main(int argc, char** argv) {
     const std::string bias_term = biases ? " + d_ff + d" : "", norm_term = layer_norm ? "4d" : "2d",
                       final_term = layer_norm ? "2d" : "d";
     const std::string block_formula = fmt::format("4d² + 2·d·d_ff{} + {}", bias_term, norm_term);
-    report.print("|θ| = V·d + L·({}) + {}", block_formula, final_term);
-    report.print("    = {}·{} + {}·(4·{}² + 2·{}·{}{} + {}·{}) + {}{}", V, d, L, d, d, f,
-                 biases ? fmt::format(" + {} + {}", f, d) : "", layer_norm ? 4 : 2, d,
-                 layer_norm ? "2·" : "", d);
-    report.print("    = {} + {}·{} + {}", embedding, L, block, final_norm);
-    // The library's closed form (registry.cpp) is one of the pieces a student writes; while it
-    // is not implemented yet, only its check fails: the counting above needs no formula.
+    report.print("counted from the tensors (section 1): {}", total);
+    // The closed form (registry.cpp) is a piece the student writes. Its derivation is printed
+    // once it matches: printed before, it would be the answer, not a check of one. A wrong
+    // count gets a hint instead: what the difference is made of, in the config's sizes.
     const std::string closed_form_check = "counted from the tensors == closed form";
     report.guard({closed_form_check}, [&] {
       const std::size_t closed_form = minimodel::closed_form_parameter_count(config);
-      report.print("    = {}", closed_form);
-      report.print("");
-      const long long off = static_cast<long long>(closed_form) - static_cast<long long>(total);
-      report.check(closed_form_check, off == 0, fmt::format("{} == {}", total, closed_form),
-                   fmt::format("{} ≠ {}: the closed form is off by {:+}", total, closed_form, off));
       results["closed_form"] = closed_form;
+      if (!check_closed_form(report, closed_form_check, config, total, closed_form)) return;
+      report.print("|θ| = V·d + L·({}) + {}", block_formula, final_term);
+      report.print("    = {}·{} + {}·(4·{}² + 2·{}·{}{} + {}·{}) + {}{}", V, d, L, d, d, f,
+                   biases ? fmt::format(" + {} + {}", f, d) : "", layer_norm ? 4 : 2, d,
+                   layer_norm ? "2·" : "", d);
+      report.print("    = {} + {}·{} + {}", embedding, L, block, final_norm);
+      report.print("    = {}", closed_form);
     });
     // Both sides come from this lab and the modules' registrations, not from a piece a student
     // writes: a fact about the model, printed to show where the block term comes from.
@@ -327,23 +360,52 @@ int main(int argc, char** argv) {
     report.fact(fmt::format("one block counted == {}", block_formula), fmt::format("{} == {}", per_block, block));
     results["counted"] = total;
 
-    report.section("Tied head: shared storage");
-    std::size_t read_by_forward = 0;
-    for (const Parameter* p : model.tensors_read_by_forward()) read_by_forward += p->numel();
-    report.print("elements the forward reads (E twice: embedding and head)  {:>8}", read_by_forward);
-    report.print("elements of distinct storage                             {:>8}", model.unique_storage_count());
-    report.print("untied head (its own V·d = {}·{} matrix) would give        {:>8}", V, d, total + V * d);
-    report.print("");
-    // The head is built holding a reference to E (embedding.hpp): the tie is made by the
-    // model's construction, which no piece of this chapter writes, so these are facts.
-    if (model.unique_storage_count() != total || model.lm_head().weight().data() != model.embedding().E().data()) {
-      throw minimodel::Error("lab02: the head does not read the embedding's storage");
+    // The same closed form on theory 04's variant, unless that is the model above: RMSNorm
+    // (gamma only), no FFN biases, vocab_size 512. A closed form that ignores the variant's
+    // switches passes the locked model and fails here.
+    minimodel::ConfigValues variant_values = values;
+    variant_values.vocab_size = 512;
+    variant_values.norm = minimodel::NormKind::rms_norm;
+    variant_values.ffn_biases = false;
+    const MiniGPTConfig variant(variant_values);
+    if (!(variant == config)) {
+      const MiniGPT variant_model(variant, options.seed);
+      const std::size_t variant_total = variant_model.parameter_count();
+      report.print("");
+      report.print("theory 04's variant: {}", variant.describe());
+      report.print("counted from its tensors: {}", variant_total);
+      const std::string variant_check = "the closed form counts theory 04's variant too";
+      report.guard({variant_check}, [&] {
+        const std::size_t closed_form = minimodel::closed_form_parameter_count(variant);
+        results["variant"] = {{"config", minimodel::config_to_json(variant)},
+                              {"counted", variant_total},
+                              {"closed_form", closed_form}};
+        check_closed_form(report, variant_check, variant, variant_total, closed_form);
+      });
     }
-    report.fact("unique storage == counted parameters (the head is E itself, not a copy)",
-                fmt::format("{} == {}", model.unique_storage_count(), total));
-    report.fact("the head's weight is the embedding's storage");
+
+    report.section("Tied head: shared storage");
+    // Which matrix the head reads is a piece the student writes (TiedLMHead::weight): a copy of
+    // E there is an untied head, which these two checks name.
+    const std::string storage_check = "unique storage == counted parameters (the head is E itself, not a copy)",
+                      tie_check = "the head's weight is the embedding's storage";
+    report.guard({storage_check, tie_check}, [&] {
+      std::size_t read_by_forward = 0;
+      for (const Parameter* p : model.tensors_read_by_forward()) read_by_forward += p->numel();
+      const std::size_t unique = model.unique_storage_count();
+      report.print("elements the forward reads (E twice: embedding and head)  {:>8}", read_by_forward);
+      report.print("elements of distinct storage                             {:>8}", unique);
+      report.print("untied head (its own V·d = {}·{} matrix) would give        {:>8}", V, d, total + V * d);
+      report.print("");
+      report.check(storage_check, unique == total, fmt::format("{} == {}", unique, total),
+                   fmt::format("{} ≠ {}: the forward reads {} more parameters than the model registers, "
+                               "a copy of some tensor",
+                               unique, total, static_cast<long long>(unique) - static_cast<long long>(total)));
+      const bool same = model.lm_head().weight().data() == model.embedding().E().data();
+      report.check(tie_check, same, "", "the head reads a matrix at another address than E: a copy, so an untied head");
+      results["unique_storage"] = unique;
+    });
     report.print("tying saves V·d = {} parameters, {} of the untied total", V * d, percent(V * d, total + V * d));
-    results["unique_storage"] = model.unique_storage_count();
     results["untied_total"] = total + V * d;
 
     report.section("The 12·d² rule of thumb");

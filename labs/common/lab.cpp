@@ -176,7 +176,19 @@ int Report::finish() {
     print("FAIL: {} of {} checks of lab {} failed (see the [FAIL] lines above)", failures_, checks_,
           info_.number);
   }
-  // The starter build: what to write, first piece first (README, "For students").
+  // The starter build: what to write, in the pieces' order (README, "For students"): each
+  // piece's name starts with its number, bottom-up from LayerNorm to the closed form, so this
+  // list agrees with the README's table and the TODOs whatever order the lab met them in.
+  const auto number_of = [](const std::string& piece) {
+    int n = 0;
+    for (const char c : piece) {
+      if (c < '0' || c > '9') break;
+      n = 10 * n + (c - '0');
+    }
+    return n;
+  };
+  std::stable_sort(missing_pieces_.begin(), missing_pieces_.end(),
+                   [&](const std::string& a, const std::string& b) { return number_of(a) < number_of(b); });
   for (std::size_t i = 0; i < missing_pieces_.size(); ++i) {
     print("{} {}", i == 0 ? "not implemented yet, start with:" : "                    then:", missing_pieces_[i]);
   }

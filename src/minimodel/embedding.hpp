@@ -33,17 +33,18 @@ class Embedding {
 
 class TiedLMHead {
  public:
-  explicit TiedLMHead(const Embedding& embedding) : E_(embedding.E()) {}
+  explicit TiedLMHead(const Embedding& embedding) : embedding_(embedding) {}
 
   // (T, d_model) -> (T, vocab_size). No softmax: these are logits. Reports `logits` to the
   // active tracer (trace.hpp).
   void forward(const Matrix& h, Matrix& logits) const;
 
-  // The matrix the head multiplies by (transposed): the embedding's own storage.
-  const Parameter& weight() const { return E_; }
+  // The matrix the head multiplies by (transposed): the embedding's own storage, E itself.
+  // Tying is this function's answer (embedding.cpp): a copy would be an untied head.
+  const Parameter& weight() const;
 
  private:
-  const Parameter& E_;
+  const Embedding& embedding_;
 };
 
 }  // namespace minimodel

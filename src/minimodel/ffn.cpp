@@ -26,7 +26,12 @@ void FeedForward::forward(const Matrix& x, Matrix& out) const {
 
 void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const {
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
-  // STARTER-BEGIN FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
+  // STARTER-BEGIN 4 · FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
+  // | computes: hidden = x·W_1 + b_1, b_1 added to every row (no b_1 when b_1_ is nullptr)
+  // | shapes:   x (T, d_model) · W_1_ (d_model, d_ff) + b_1_ (d_ff,) -> hidden (T, d_ff)
+  // | NumPy:    hidden = x @ W_1 + b_1
+  // | use:      linear(x, W, b, y) or linear(x, W, y) from matmul.hpp (they size y)
+  // | unlocks:  with pieces 2, 6 and 7, lab 00's step 11 · FFN pre-activation
   if (b_1_ != nullptr) {
     linear(x, W_1_, *b_1_, hidden);
   } else {
@@ -40,7 +45,11 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const 
            gelu_ == GeluForm::exact ? "GELU exact: 0.5·x·(1+erf(x/√2))"
                                     : "GELU tanh: 0.5·x·(1+tanh(√(2/π)·(x+0.044715x³)))");
 
-  // STARTER-BEGIN FFN forward, gelu·W_2 + b_2 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
+  // STARTER-BEGIN 5 · FFN forward, gelu·W_2 + b_2 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
+  // | computes: out = GELU(hidden)·W_2 + b_2 (hidden holds the GELU already, in place)
+  // | shapes:   hidden (T, d_ff) · W_2_ (d_ff, d_model) + b_2_ (d_model,) -> out (T, d_model)
+  // | NumPy:    out = gelu(hidden) @ W_2 + b_2
+  // | unlocks:  with pieces 2, 4, 6 and 7, lab 00's step 13 · FFN output
   if (b_2_ != nullptr) {
     linear(hidden, W_2_, *b_2_, out);
   } else {

@@ -23,7 +23,16 @@ void LayerNorm::forward(const Matrix& x, Matrix& y) const {
   const std::size_t T = x.shape(0), d = x.shape(1);  // x: (T, d)
   ensure_shape(y, T, d);
   const bool rms = kind_ == NormKind::rms_norm;
-  // STARTER-BEGIN LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
+  // STARTER-BEGIN 1 · LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
+  // | computes: every row t of x on its own: y[t] = γ ⊙ (x[t] − mean) / √(var + eps) + β, var
+  // |           the mean of the squared deviations (divide by d, not d − 1). When rms is true
+  // |           (RMSNorm): no mean subtracted, var is the mean of x[t]², and there is no β.
+  // | shapes:   x (T, d) -> y (T, d), y already sized; gamma_.data() and beta_->data() hold d
+  // |           floats each (beta_ is nullptr for RMSNorm); eps_ is a float
+  // | NumPy:    mu = x.mean(-1, keepdims=True); var = ((x - mu)**2).mean(-1, keepdims=True)
+  // |           y = gamma * (x - mu) / np.sqrt(var + eps) + beta
+  // | unlocks:  lab 00's LayerNorm properties (LayerNorm and RMSNorm rows); with pieces 6 and
+  // |           7, lab 00's steps 1 · LN1 and 10 · LN2
   const float* gamma = gamma_.data();
   for (std::size_t t = 0; t < T; ++t) {
     const float* x_t = x.data() + t * d;

@@ -50,7 +50,12 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
                               const ForwardOptions& options) const {
   validate_tokens(tokens, options.position_offset);
   const TraceScope tracing(options.tracer);  // every module reports to it (trace.hpp)
-  // STARTER-BEGIN Mini-GPT forward | labs/01-assemble-mini-gpt/README.md § What this lab builds
+  // STARTER-BEGIN 10 · Mini-GPT forward | labs/01-assemble-mini-gpt/README.md § What this lab builds
+  // | computes: embed the tokens, run the blocks in order, then LN_final and the tied head
+  // | shapes:   tokens (T,) -> ws.h (T, d) -> the blocks -> LN_final -> ws.logits (T, V);
+  // |           ws.next is a second (T, d) buffer, ws.block the blocks' shared buffers
+  // | NumPy:    h = E[tokens]; for block in blocks: h = block(h); logits = ln_f(h) @ E.T
+  // | unlocks:  with pieces 1 to 9, labs 01 and 03
   embedding_->forward(tokens, ws.h);               // (T,) -> (T, d)
   for (const TransformerBlock& block : blocks_) {  // (T, d) -> (T, d), L times
     block.forward(ws.h, ws.next, ws.block, options);

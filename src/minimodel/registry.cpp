@@ -55,7 +55,13 @@ void ParameterRegistry::initialize(std::uint64_t seed) {
 }
 
 std::size_t closed_form_parameter_count(const MiniGPTConfig& c) {
-  // STARTER-BEGIN closed-form parameter count | theory/04-parameter-count.md § The rules of the count
+  // STARTER-BEGIN 11 · closed-form parameter count | theory/04-parameter-count.md § The rules of the count
+  // | computes: how many parameters a model of config c holds, from its sizes alone, without
+  // |           building it: c.vocab_size(), c.d_model(), c.n_layers(), c.d_ff(); a LayerNorm
+  // |           has gamma and beta, an RMSNorm (c.norm()) gamma only; c.ffn_biases() says
+  // |           whether b_1 and b_2 exist
+  // | NumPy:    none: integer arithmetic on the sizes, checked against sum(p.size for p in params)
+  // | unlocks:  lab 02's closed-form checks, on the locked model and on theory 04's variant
   const std::size_t V = c.vocab_size(), d = c.d_model(), L = c.n_layers(), f = c.d_ff();
   const std::size_t norm = c.norm() == NormKind::layer_norm ? 2 * d : d;  // gamma (+ beta)
   const std::size_t attention = 4 * d * d;                          // W_q, W_k, W_v, W_o, no biases

@@ -904,7 +904,7 @@ void show_summary(lab::Report& report, const std::vector<StepOutcome>& outcomes)
 }
 
 int run_lab(const lab::CommonOptions& options) {
-  lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md"}, options);
+  lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md", "1 to 7"}, options);
   nlohmann::json& results = report.results();
 
   // Build the toy: the model's block_0 with every parameter overwritten by name.

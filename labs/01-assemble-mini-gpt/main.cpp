@@ -746,7 +746,7 @@ int run_lab(const LabOptions& options) {
   // Saved once everything above has passed, so a run that fails leaves no weights file behind.
   if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
 
-  lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md"},
+  lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md", "1 to 10"},
                      options.common);
   print_configuration(report, model, options);
   print_tokens(report, vocab, tokens, model.config());

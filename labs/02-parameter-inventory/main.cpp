@@ -303,7 +303,8 @@ int main(int argc, char** argv) {
                       f = config.d_ff();
     const std::size_t total = model.parameter_count();
 
-    lab::Report report({"02", "Parameter inventory", "labs/02-parameter-inventory/README.md"}, options);
+    lab::Report report({"02", "Parameter inventory", "labs/02-parameter-inventory/README.md", "8 and 11"},
+                       options);
     report.print("config: {}", config.describe());
     nlohmann::json& results = report.results();
     results["config"] = minimodel::config_to_json(config);

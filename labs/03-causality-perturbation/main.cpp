@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
           T - 1, T));
     }
 
-    lab::Report report({"03", "Causality by perturbation", "labs/03-causality-perturbation/README.md"},
+    lab::Report report({"03", "Causality by perturbation", "labs/03-causality-perturbation/README.md", "1 to 10"},
                        options);
     report.print("model: the locked Mini-GPT ({}), {} parameters", model.config().describe(),
                  model.parameter_count());

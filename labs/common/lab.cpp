@@ -192,6 +192,10 @@ int Report::finish() {
   for (std::size_t i = 0; i < missing_pieces_.size(); ++i) {
     print("{} {}", i == 0 ? "not implemented yet, start with:" : "                    then:", missing_pieces_[i]);
   }
+  // A piece that stops the forward hides the ones after it: say which this lab needs in all.
+  if (!missing_pieces_.empty() && !info_.pieces.empty()) {
+    print("this lab needs pieces {} (README, the student track): write them in that order", info_.pieces);
+  }
   if (!options_.json_path.empty()) {
     nlohmann::json doc = {{"lab", info_.number},       {"title", info_.title},
                           {"chapter", info_.chapter},  {"seed", options_.seed},

@@ -28,6 +28,7 @@ struct LabInfo {
   std::string number;   // "01"
   std::string title;    // "Assemble Mini-GPT"
   std::string chapter;  // "labs/01-assemble-mini-gpt/README.md"
+  std::string pieces;   // the student pieces the lab needs, by number: "1 to 10"
 };
 
 struct CommonOptions {

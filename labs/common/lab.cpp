@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <csignal>
 #include <fstream>
 #include <unistd.h>
 
@@ -14,6 +15,42 @@
 namespace lab {
 
 namespace {
+
+// What a crash inside a piece prints (see install_crash_report): prepared outside the signal
+// handler, which may only write() it.
+char g_crash_message[600] = "\nerror: the lab crashed before its first section\n";
+std::size_t g_crash_length = std::strlen(g_crash_message);
+
+void report_crash(int) {
+  // Only async-signal-safe calls here: write() and _exit().
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, g_crash_message, g_crash_length);
+  ::_exit(3);
+}
+
+void set_crash_section(const std::string& lab, int number, std::string_view title) {
+  const int n = std::snprintf(
+      g_crash_message, sizeof g_crash_message,
+      "\nerror: lab %s crashed in section %d. %.*s (a segmentation fault or similar). The code of a piece "
+      "read or wrote memory it does not own: a null pointer (beta_ is nullptr for RMSNorm), an index past "
+      "the end of a row, a buffer used before it was sized?\n",
+      lab.c_str(), number, static_cast<int>(title.size()), title.data());
+  g_crash_length = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof g_crash_message - 1) : 0;
+}
+
+// A piece a student writes can crash the process (a null pointer, an index out of range).
+// Instead of a bare "Segmentation fault", the lab then says in which section it happened and
+// exits with status 3, after everything it printed so far (stdout is line-buffered for that).
+// Not under AddressSanitizer, whose own report of the same fault says more.
+void install_crash_report() {
+#if defined(__SANITIZE_ADDRESS__)
+  return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return;
+#endif
+#endif
+  for (const int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(signal, report_crash);
+}
 
 // --json is written at the very end of a run: refuse a path that cannot be written before the
 // run starts, instead of after a page of output (and after a lab wrote its other files).
@@ -55,6 +92,7 @@ void Report::section(std::string_view title) {
   ++section_count_;
   print("");
   print("== {}. {} ==", section_count_, title);
+  set_crash_section(info_.number, section_count_, title);
 }
 
 bool Report::check(std::string_view what, bool ok, std::string_view detail) {
@@ -211,6 +249,8 @@ int Report::finish() {
 
 int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body) {
   if (const std::optional<int> status = command_line.parse(argc, argv)) return *status;
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);  // a crash then loses no line already printed
+  install_crash_report();
   try {
     return body();
   } catch (const minimodel::NotImplemented& missing) {

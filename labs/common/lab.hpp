@@ -136,7 +136,8 @@ std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& bo
 // exits 2 (--help exits 0); so does an empty value, or an integer option given a negative
 // number for an unsigned field, a fraction or a number out of range (checked as text, since
 // CLI11 would wrap or clamp them); a minimodel::Error or any other exception prints one line
-// "error: ..." on stderr and exits 2. Never a crash. A NotImplemented that no section caught
+// "error: ..." on stderr and exits 2. A crash inside a piece (a null pointer, an index out of
+// range) prints "error: lab NN crashed in section ..." and exits 3. A NotImplemented that no section caught
 // prints its "not implemented yet" line and exits 1: the lab's checks did not all pass.
 int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body);
 

@@ -6,6 +6,7 @@
 
 #include "compare.hpp"
 #include "run_binary.hpp"
+#include "text.hpp"
 
 using namespace labdiff;
 
@@ -307,4 +308,183 @@ TEST_CASE("labdiff --chapter prints a drifted quote with the chapter line and th
   CHECK(test_support::run("labdiff " + chapter.string() + " --outputs " + test_support::quoted(outputs)).status == 2);
   std::filesystem::remove(chapter);
   std::filesystem::remove(output);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alignment: an inserted or deleted line is one difference, and the lines after it are still
+// compared with their counterparts (issue 14, item 8).
+
+namespace {
+
+// An output of `rows` lines in two sections, every line different: "row 17: 0.017340 (17, 64)".
+std::string numbered_output(std::size_t rows) {
+  std::string text = "Lab 99 · Alignment\n\n== 1. First ==\n";
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i == rows / 2) text += "\n== 2. Second ==\n";
+    text += "row " + std::to_string(i) + ": 0." + std::to_string(100000 + i * 17).substr(1) + " (" + std::to_string(i) +
+            ", 64)\n";
+  }
+  return text + "[PASS] the rows are in order: " + std::to_string(rows) + " of " + std::to_string(rows) + "\n";
+}
+
+std::string without_line(const std::string& text, std::size_t line) {  // 1-based
+  std::vector<std::string> lines = split_lines(text);
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(line - 1));
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string with_line(const std::string& text, std::size_t after, const std::string& inserted) {
+  std::vector<std::string> lines = split_lines(text);
+  lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(after), inserted);
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("labdiff reports a deleted line once and goes on comparing", "[labdiff][align]") {
+  const std::string expected = numbered_output(400);
+  const Comparison deleted = compare_outputs(expected, without_line(expected, 50), Tolerance{});
+  REQUIRE(deleted.differences.size() == 1);  // it was 353 before the alignment
+  CHECK(deleted.differences[0].line == 50);
+  CHECK(deleted.differences[0].actual_line == 0);
+  CHECK(deleted.differences[0].reason.find("missing") == 0);
+  CHECK(deleted.differences[0].section == "1. First");
+
+  // A wrong number after the deleted line: both found, the number on its own line.
+  const std::string moved = replace(without_line(expected, 50), "row 300: 0.05100", "row 300: 0.95100");
+  const Comparison two = compare_outputs(expected, moved, Tolerance{});
+  REQUIRE(two.differences.size() == 2);
+  CHECK(two.differences[1].line == 306);         // row 300 sits below 3 header lines and 2 of the middle
+  CHECK(two.differences[1].actual_line == 305);  // one line up in the actual output
+  CHECK(two.differences[1].section == "2. Second");
+  CHECK(two.differences[1].reason.find("number 0.05100 became 0.95100") == 0);
+}
+
+TEST_CASE("labdiff reports an inserted line once, where it was inserted", "[labdiff][align]") {
+  const std::string expected = numbered_output(400);
+  const Comparison inserted = compare_outputs(expected, with_line(expected, 120, "debug: x = 0.5"), Tolerance{});
+  REQUIRE(inserted.differences.size() == 1);
+  CHECK(inserted.differences[0].line == 120);         // after expected line 120
+  CHECK(inserted.differences[0].actual_line == 121);
+  CHECK(inserted.differences[0].expected.empty());
+  CHECK(inserted.differences[0].actual == "debug: x = 0.5");
+  CHECK(inserted.differences[0].reason.find("extra") == 0);
+  // Several lines at once, at the start and at the end.
+  const std::string around = "a first line\n" + with_line(expected, split_lines(expected).size(), "one more\nand more");
+  CHECK(compare_outputs(expected, around, Tolerance{}).differences.size() == 3);
+}
+
+TEST_CASE("a deleted row of decimals leaves the other rows paired with their own", "[labdiff][align]") {
+  // Rows with no word or integer to tell them apart: the lines as printed anchor them.
+  std::string table;
+  for (int i = 0; i < 12; ++i) table += "  0." + std::to_string(300000 + i * 7919) + "  -0." + std::to_string(700000 - i * 131) + "\n";
+  const Comparison c = compare_outputs(table, without_line(table, 4), Tolerance{});
+  REQUIRE(c.differences.size() == 1);
+  CHECK(c.differences[0].line == 4);
+  // A row deleted next to a row whose last digit moved (within the tolerance): one difference.
+  const std::string drifted = replace(without_line(table, 4), "0.331676", "0.331677");
+  CHECK(compare_outputs(table, drifted, Tolerance{}).differences.size() == 1);
+}
+
+TEST_CASE("a block of wrong numbers is reported line by line, each against its own line", "[labdiff][align]") {
+  const std::string expected = numbered_output(40);
+  std::string actual = expected;
+  for (int i = 10; i < 20; ++i) actual = replace(actual, "row " + std::to_string(i) + ": 0.", "row " + std::to_string(i) + ": 1.");
+  const Comparison c = compare_outputs(expected, actual, Tolerance{});
+  REQUIRE(c.differences.size() == 10);
+  for (const Difference& d : c.differences) {
+    CHECK(d.line == d.actual_line);
+    CHECK_FALSE(d.expected.empty());
+    CHECK_FALSE(d.actual.empty());
+    CHECK(d.reason.find("number ") == 0);
+  }
+  // A count that changed pairs with its line too (integers are compared exactly).
+  const Comparison count = compare_outputs(expected, replace(expected, "(17, 64)", "(17, 65)"), Tolerance{});
+  REQUIRE(count.differences.size() == 1);
+  CHECK(count.differences[0].reason == "count '64' became '65'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Untrusted text: what a student hands in may be anything.
+
+TEST_CASE("a lab output is UTF-8 text without control bytes, of a bounded number of lines", "[labdiff][untrusted]") {
+  CHECK_FALSE(text_problem("Lab 00 · Block — √(σ² + ε) ≈ 1e-5, θ₀, 🙂\tok\r\n"));
+  CHECK(text_problem(std::string("ab\ncd\0ef", 8)).value() == "binary data: a NUL byte at line 2, column 3");
+  CHECK(text_problem("\x7f" "ELF").value() == "binary data: the control byte 0x7F at line 1, column 1");
+  CHECK(text_problem("\x1b[31mred").value().find("control byte 0x1B") != std::string::npos);
+  CHECK(text_problem("caf\xe9\n").value() == "not UTF-8 text: the byte 0xE9 at line 1, column 4");
+  CHECK(text_problem("\xc0\x80").has_value());        // an overlong NUL
+  CHECK(text_problem("\xed\xa0\x80").has_value());    // a UTF-16 surrogate
+  CHECK(text_problem("\xf4\x90\x80\x80").has_value());  // past U+10FFFF
+  CHECK(text_problem("\xe2\x82").has_value());        // cut short
+  std::string many(kMaxOutputLines, '\n');
+  CHECK_FALSE(text_problem(many));                    // 100,000 lines: the most a lab output may have
+  many += "one more";
+  CHECK(text_problem(many).value().find("more than 100000 lines") == 0);
+}
+
+TEST_CASE("printable escapes what a terminal would act on and shortens a long line", "[labdiff][untrusted]") {
+  CHECK(printable("σ = 0.5\t(ok)") == "σ = 0.5\t(ok)");
+  CHECK(printable(std::string("a\0b\xff\x1b", 5)) == "a\\x00b\\xFF\\x1B");
+  const std::string long_line(1'000'000, 'x');
+  const std::string shown = printable(long_line, 100);
+  CHECK(shown.size() < 150);
+  CHECK(shown.find("… (999900 more bytes)") != std::string::npos);
+}
+
+TEST_CASE("a file that is not a lab output is read only far enough to say so", "[labdiff][untrusted]") {
+  namespace fs = std::filesystem;
+  const fs::path big = test_support::temp_path("100MB.txt");
+  { std::ofstream(big) << ""; }
+  fs::resize_file(big, 100u << 20);  // sparse: no 100 MB written to the disk
+  const LabText too_large = read_lab_output(big);
+  CHECK(too_large.text.empty());
+  CHECK(too_large.problem.value() == "too large: 100.0 MiB, and a lab output is at most 8.0 MiB: not read");
+
+  const fs::path bom = test_support::temp_path("bom.txt");
+  std::ofstream(bom) << "\xEF\xBB\xBFLab 00\n";
+  CHECK(read_lab_output(bom).text == "Lab 00\n");  // an editor's byte order mark is dropped
+  CHECK_THROWS_WITH(read_lab_output(test_support::temp_path("no-such-file")), Catch::Contains("cannot read"));
+  fs::remove(big);
+  fs::remove(bom);
+}
+
+TEST_CASE("labdiff gives junk, a 100 MB file, a million-character line and bad UTF-8 a verdict", "[labdiff][untrusted]") {
+  namespace fs = std::filesystem;
+  const fs::path expected = test_support::temp_path("untrusted-expected.txt");
+  const fs::path actual = test_support::temp_path("untrusted-actual.txt");
+  std::ofstream(expected) << kExpected;
+  const auto labdiff_on = [&](const std::string& content) {
+    { std::ofstream(actual, std::ios::binary) << content; }
+    return test_support::run("labdiff " + expected.string() + " " + actual.string());
+  };
+  const test_support::Run junk = labdiff_on(std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10));
+  CHECK(junk.status == 1);
+  CHECK_THAT(junk.output, Catch::Contains("does not match") && Catch::Contains("it is not a lab output (binary data"));
+  const test_support::Run utf8 = labdiff_on("Lab 01 \xff\xfe Assemble\n");
+  CHECK(utf8.status == 1);
+  CHECK_THAT(utf8.output, Catch::Contains("not UTF-8 text: the byte 0xFF at line 1, column 8"));
+  // A line of a million characters is text: compared, and shown shortened.
+  const test_support::Run long_line = labdiff_on(std::string(1'000'000, '7') + "\n" + kExpected);
+  CHECK(long_line.status == 1);
+  CHECK_THAT(long_line.output, Catch::Contains("1 difference") && Catch::Contains("extra") &&
+                                   Catch::Contains("more bytes)"));
+  CHECK(long_line.output.size() < 5000);
+  { std::ofstream(actual) << ""; }
+  fs::resize_file(actual, 100u << 20);
+  const test_support::Run big = test_support::run("labdiff " + expected.string() + " " + actual.string());
+  CHECK(big.status == 1);
+  CHECK_THAT(big.output, Catch::Contains("too large: 100.0 MiB"));
+  // The reference itself must be a lab output: that is an error, not a verdict.
+  CHECK(test_support::run("labdiff " + actual.string() + " " + expected.string()).status == 2);
+  // And one deleted line is one difference, from the command line too.
+  const test_support::Run deleted = labdiff_on(replace(kExpected, "parameters: 103680\n", ""));
+  CHECK(deleted.status == 1);
+  CHECK_THAT(deleted.output, Catch::Contains("labdiff: 1 difference") && Catch::Contains("line 6, section \"1. Shape trace\""));
+  fs::remove(expected);
+  fs::remove(actual);
 }

@@ -5,8 +5,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <dtl/dtl.hpp>
 #include <fmt/format.h>
+#include <functional>
 #include <stdexcept>
+#include <unordered_map>
+
+#include "text.hpp"
 
 namespace labdiff {
 
@@ -118,20 +123,39 @@ std::vector<Piece> split_line(std::string_view line) {
   return pieces;
 }
 
-std::optional<std::string> compare_lines(std::string_view expected, std::string_view actual,
-                                         const Tolerance& tolerance) {
-  const std::vector<Piece> e = split_line(expected), a = split_line(actual);
+namespace {
+
+// Whether two split lines match: compare_pieces without the message, for the alignment, which
+// asks it of many pairs of lines.
+bool pieces_match(const std::vector<Piece>& e, const std::vector<Piece>& a, const Tolerance& tolerance) {
+  if (e.size() != a.size()) return false;
+  for (std::size_t k = 0; k < e.size(); ++k) {
+    if (e[k].kind != a[k].kind) return false;
+    if (e[k].kind != Piece::Kind::decimal) {
+      if (e[k].text != a[k].text) return false;
+    } else if (!(std::abs(e[k].value - a[k].value) <= tolerance.abs + tolerance.rel * std::abs(e[k].value))) {
+      return false;  // written so that NaN fails, as in compare_pieces
+    }
+  }
+  return true;
+}
+
+// Why two split lines differ, or nothing when they match.
+std::optional<std::string> compare_pieces(const std::vector<Piece>& e, const std::vector<Piece>& a,
+                                          const Tolerance& tolerance) {
   const std::size_t n = std::min(e.size(), a.size());
   for (std::size_t k = 0; k < n; ++k) {
+    // A piece is shown shortened: an output's line may be a million characters long.
+    const auto shown = [](const Piece& p) { return printable(p.text, 80); };
     if (e[k].kind != a[k].kind) {
-      return fmt::format("'{}' became '{}'", e[k].text, a[k].text);
+      return fmt::format("'{}' became '{}'", shown(e[k]), shown(a[k]));
     }
     switch (e[k].kind) {
       case Piece::Kind::text:
       case Piece::Kind::integer:
         if (e[k].text != a[k].text) {
           return fmt::format("{} '{}' became '{}'", e[k].kind == Piece::Kind::text ? "text" : "count",
-                             e[k].text, a[k].text);
+                             shown(e[k]), shown(a[k]));
         }
         break;
       case Piece::Kind::decimal: {
@@ -139,7 +163,7 @@ std::optional<std::string> compare_lines(std::string_view expected, std::string_
         const double allowed = tolerance.abs + tolerance.rel * std::abs(e[k].value);
         // Written so that NaN fails: only a diff that is <= allowed passes.
         if (!(diff <= allowed)) {
-          return fmt::format("number {} became {}: |diff| = {:.3g} > {:.3g}", e[k].text, a[k].text,
+          return fmt::format("number {} became {}: |diff| = {:.3g} > {:.3g}", shown(e[k]), shown(a[k]),
                              diff, allowed);
         }
         break;
@@ -150,6 +174,16 @@ std::optional<std::string> compare_lines(std::string_view expected, std::string_
     return fmt::format("the line has {} pieces instead of {}", a.size(), e.size());
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> compare_lines(std::string_view expected, std::string_view actual,
+                                         const Tolerance& tolerance) {
+  // The same text is the same line, even where it holds a number no tolerance can take (1e999
+  // reads as infinity, and inf − inf is NaN).
+  if (expected == actual) return std::nullopt;
+  return compare_pieces(split_line(expected), split_line(actual), tolerance);
 }
 
 std::vector<std::string> split_lines(std::string_view text) {
@@ -165,29 +199,159 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
+namespace {
+
+// One step of an alignment: expected line `e` and actual line `a` (0-based), either of them
+// absent (kNone) for a missing or an extra line.
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+struct Pair {
+  std::size_t e, a;
+};
+
+// When expected line i and actual line j are "the same line" for one pass of the alignment.
+using SameLine = std::function<bool(std::size_t, std::size_t)>;
+
+// dtl compares the elements of two sequences with a comparator object; here the elements are
+// line numbers and the comparator asks SameLine. dtl passes the expected side first, also when it
+// swaps the sequences internally to make the first the shorter.
+class ByLine : public dtl::Compare<long long> {
+ public:
+  ByLine() = default;
+  explicit ByLine(const SameLine* same) : same_(same) {}
+  bool impl(const long long& e, const long long& a) const override {
+    return (*same_)(static_cast<std::size_t>(e), static_cast<std::size_t>(a));
+  }
+
+ private:
+  const SameLine* same_ = nullptr;
+};
+
+// What happens to a run of lines the pass did not pair: the next pass, or pairing in order.
+using Inside = std::function<void(std::size_t, std::size_t, std::size_t, std::size_t, std::vector<Pair>&)>;
+
+// Aligns expected lines [e0, e1) with actual lines [a0, a1): the pairs `same` accepts along a
+// longest common subsequence (dtl), and each run of lines between two of them handed to `inside`.
+void align(std::size_t e0, std::size_t e1, std::size_t a0, std::size_t a1, const SameLine& same,
+           const Inside& inside, std::vector<Pair>& out) {
+  // The common head and tail need no diff; only the middle does.
+  while (e0 < e1 && a0 < a1 && same(e0, a0)) out.push_back({e0++, a0++});
+  std::vector<Pair> tail;
+  while (e1 > e0 && a1 > a0 && same(e1 - 1, a1 - 1)) tail.push_back({--e1, --a1});
+  if (e0 < e1 && a0 < a1) {
+    std::vector<long long> ek, ak;
+    for (std::size_t i = e0; i < e1; ++i) ek.push_back(static_cast<long long>(i));
+    for (std::size_t j = a0; j < a1; ++j) ak.push_back(static_cast<long long>(j));
+    dtl::Diff<long long, std::vector<long long>, ByLine> diff(ek, ak, ByLine(&same));
+    // Past dtl's bound on its path table (2 million points), record the rest as deleted and
+    // added instead of starting over: a bounded time on any input. (onUnserious() is dtl's
+    // older name for enableTrivial(), which dtl 1.20 declares const and so cannot be called.)
+    diff.onUnserious();
+    diff.compose();
+    std::size_t ei = e0, ai = a0;
+    for (const auto& [line, info] : diff.getSes().getSequence()) {
+      if (info.type != dtl::SES_COMMON) continue;
+      const std::size_t ec = e0 + static_cast<std::size_t>(info.beforeIdx - 1);
+      const std::size_t ac = a0 + static_cast<std::size_t>(info.afterIdx - 1);
+      if (ei < ec || ai < ac) inside(ei, ec, ai, ac, out);
+      out.push_back({ec, ac});
+      ei = ec + 1;
+      ai = ac + 1;
+    }
+    if (ei < e1 || ai < a1) inside(ei, e1, ai, a1, out);
+  } else if (e0 < e1 || a0 < a1) {
+    inside(e0, e1, a0, a1, out);
+  }
+  out.insert(out.end(), tail.rbegin(), tail.rend());
+}
+
+// The last resort for a run of lines no pass paired: in order, the longer side's rest alone.
+void pair_in_order(std::size_t e0, std::size_t e1, std::size_t a0, std::size_t a1, std::vector<Pair>& out) {
+  while (e0 < e1 || a0 < a1) out.push_back({e0 < e1 ? e0++ : kNone, a0 < a1 ? a0++ : kNone});
+}
+
+// A line with its decimals masked: text and integers kept. ('\x01' cannot occur in a lab
+// output: text_problem refuses control bytes.)
+std::string masked_key(const std::vector<Piece>& pieces) {
+  std::string key;
+  for (const Piece& p : pieces) {
+    key += p.kind == Piece::Kind::decimal ? std::string("\x01") : p.text;
+    key += '\x02';
+  }
+  return key;
+}
+
+}  // namespace
+
 Comparison compare_outputs(std::string_view expected, std::string_view actual,
                            const Tolerance& tolerance) {
   const std::vector<std::string> e = split_lines(expected), a = split_lines(actual);
+  // Each line's key for each pass, computed once: ids for the printed text and for the masked
+  // text (a shared table, so equal keys get equal ids), and the pieces for the tolerance.
+  std::vector<std::size_t> e_text(e.size()), a_text(a.size()), e_mask(e.size()), a_mask(a.size());
+  std::vector<std::vector<Piece>> e_pieces(e.size()), a_pieces(a.size());
+  std::unordered_map<std::string, std::size_t> text_ids, mask_ids;
+  const auto id = [](std::unordered_map<std::string, std::size_t>& ids, std::string key) {
+    return ids.emplace(std::move(key), ids.size()).first->second;
+  };
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    e_pieces[i] = split_line(e[i]);
+    e_text[i] = id(text_ids, collapse_whitespace(trim(e[i])));
+    e_mask[i] = id(mask_ids, masked_key(e_pieces[i]));
+  }
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    a_pieces[j] = split_line(a[j]);
+    a_text[j] = id(text_ids, collapse_whitespace(trim(a[j])));
+    a_mask[j] = id(mask_ids, masked_key(a_pieces[j]));
+  }
+  // Three passes, each inside the runs of lines the one before left unpaired:
+  //   1. the lines as printed (whitespace runs collapsed): anchors every line that did not
+  //      change, even in a table of numbers only, where one missing row must not shift the rest;
+  //   2. lines that match under the tolerance: a last digit that moved is no difference;
+  //   3. lines alike but for their decimals: pairs a line with its counterpart whose numbers
+  //      are wrong, so the difference names the number.
+  // What is still unpaired is paired in order, the longer side's surplus missing or extra.
+  const SameLine same_text = [&](std::size_t i, std::size_t j) { return e_text[i] == a_text[j]; };
+  const SameLine within_tolerance = [&](std::size_t i, std::size_t j) {
+    return pieces_match(e_pieces[i], a_pieces[j], tolerance);
+  };
+  const SameLine same_mask = [&](std::size_t i, std::size_t j) { return e_mask[i] == a_mask[j]; };
+  const Inside third = [&](std::size_t e0, std::size_t e1, std::size_t a0, std::size_t a1, std::vector<Pair>& out) {
+    align(e0, e1, a0, a1, same_mask, pair_in_order, out);
+  };
+  const Inside second = [&](std::size_t e0, std::size_t e1, std::size_t a0, std::size_t a1, std::vector<Pair>& out) {
+    align(e0, e1, a0, a1, within_tolerance, third, out);
+  };
+  std::vector<Pair> pairs;
+  align(0, e.size(), 0, a.size(), same_text, second, pairs);
+
+  // The section of every expected line, and the chapter the output names.
   Comparison result;
+  std::vector<std::string> sections(e.size());
   std::string section;
-  for (std::size_t i = 0; i < std::max(e.size(), a.size()); ++i) {
-    if (i < e.size()) {
-      if (is_section_header(e[i])) section = section_title(e[i]);
-      const std::string_view line = trim(e[i]);
-      if (line.substr(0, 9) == "chapter: " && result.chapter.empty()) {
-        result.chapter = std::string(trim(line.substr(9)));
-      }
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    if (is_section_header(e[i])) section = section_title(e[i]);
+    sections[i] = section;
+    const std::string_view line = trim(e[i]);
+    if (line.substr(0, 9) == "chapter: " && result.chapter.empty()) {
+      result.chapter = std::string(trim(line.substr(9)));
     }
-    if (i >= a.size()) {
-      result.differences.push_back({i + 1, section,
-                                    fmt::format("missing: the actual output ends after {} lines", a.size()),
-                                    e[i], ""});
-    } else if (i >= e.size()) {
-      result.differences.push_back({i + 1, section,
-                                    fmt::format("extra: the expected output ends after {} lines", e.size()),
-                                    "", a[i]});
-    } else if (auto reason = compare_lines(e[i], a[i], tolerance)) {
-      result.differences.push_back({i + 1, section, *reason, e[i], a[i]});
+  }
+  std::size_t last_expected = 0;  // 1-based: the expected line an extra line follows
+  for (const Pair& p : pairs) {
+    if (p.e != kNone && p.a != kNone) {
+      last_expected = p.e + 1;
+      if (e_text[p.e] == a_text[p.a]) continue;
+      if (auto reason = compare_pieces(e_pieces[p.e], a_pieces[p.a], tolerance)) {
+        result.differences.push_back({p.e + 1, sections[p.e], *reason, e[p.e], a[p.a], false, p.a + 1});
+      }
+    } else if (p.e != kNone) {
+      last_expected = p.e + 1;
+      result.differences.push_back({p.e + 1, sections[p.e], "missing: the actual output does not have this line",
+                                    e[p.e], "", false, 0});
+    } else {
+      result.differences.push_back({last_expected, last_expected == 0 ? "" : sections[last_expected - 1],
+                                    "extra: the expected output does not have this line", "", a[p.a], false,
+                                    p.a + 1});
     }
   }
   return result;

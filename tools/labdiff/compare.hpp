@@ -36,12 +36,15 @@ std::optional<std::string> compare_lines(std::string_view expected, std::string_
                                          const Tolerance& tolerance);
 
 struct Difference {
-  std::size_t line;        // 1-based line number in the expected text
+  // 1-based line number in the expected text; for an extra line, the expected line it follows
+  // (0 when it comes before the first).
+  std::size_t line;
   std::string section;     // the "== ... ==" section the line belongs to ("" before the first)
   std::string reason;
   std::string expected;    // the lines themselves ("" when missing)
   std::string actual;
   bool quote = false;      // a quoted number: `expected` is the chapter's line, `actual` the output's
+  std::size_t actual_line = 0;  // 1-based line number in the actual text (0: the line is missing)
 };
 
 struct Comparison {
@@ -50,6 +53,14 @@ struct Comparison {
   bool same() const { return differences.empty(); }
 };
 
+// The two outputs are first aligned, as diff aligns two files, then every pair of aligned lines
+// is compared under the rules above. So a line inserted or deleted is one difference ("extra"
+// or "missing") and the lines after it are still compared with their counterparts.
+// The alignment (dtl, Debian's libdtl-dev: Wu, Manber and Myers' O(NP) algorithm) runs twice:
+// on the lines as printed (whitespace runs collapsed), which anchors every line that did not
+// change; then, inside each run of lines that did, on the lines with their decimals masked,
+// which pairs a line with its counterpart whose numbers moved. What is left unpaired in a
+// run is paired in order, the surplus reported missing or extra.
 Comparison compare_outputs(std::string_view expected, std::string_view actual,
                            const Tolerance& tolerance);
 

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
+#include <stdexcept>
 
 #include "cli_support/command_line.hpp"
 #include "compare.hpp"
 #include "files.hpp"
+#include "text.hpp"
 
 namespace {
 
@@ -42,11 +44,16 @@ void print_differences(const labdiff::Comparison& c, const std::string& expected
       if (!d.actual.empty()) fmt::print("  output:  {}\n", d.actual);
       continue;
     }
-    std::string where = d.section.empty() ? "" : fmt::format(", section \"{}\"", d.section);
-    if (!c.chapter.empty()) where += fmt::format(" of {}", c.chapter);
-    fmt::print("\nline {}{}: {}\n", d.line, where, d.reason);
-    if (!d.expected.empty()) fmt::print("  expected: {}\n", d.expected);
-    if (!d.actual.empty()) fmt::print("  actual:   {}\n", d.actual);
+    // "line 12", "line 12 (actual line 11)" once a line was inserted or deleted before it,
+    // "after line 12 (actual line 13)" for an extra line.
+    const bool extra = d.expected.empty() && d.actual_line != 0;
+    std::string where = fmt::format("{}line {}", extra ? "after " : "", d.line);
+    if (d.actual_line != 0 && d.actual_line != d.line) where += fmt::format(" (actual line {})", d.actual_line);
+    if (!d.section.empty()) where += fmt::format(", section \"{}\"", labdiff::printable(d.section));
+    if (!c.chapter.empty()) where += fmt::format(" of {}", labdiff::printable(c.chapter));
+    fmt::print("\n{}: {}\n", where, labdiff::printable(d.reason, 400));
+    if (!d.expected.empty()) fmt::print("  expected: {}\n", labdiff::printable(d.expected));
+    if (!d.actual.empty()) fmt::print("  actual:   {}\n", labdiff::printable(d.actual));
   }
   if (c.differences.size() > max_shown) {
     fmt::print("\n... and {} more (show more with --max-shown N)\n", c.differences.size() - max_shown);
@@ -110,8 +117,26 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const std::string a = labdiff::read_text_file(first);
-    const std::string b = second.empty() ? "" : labdiff::read_text_file(second);
+    // A chapter is the workbook's own text; a lab output may be anything a student hands in,
+    // so it is read as untrusted (text.hpp): a file that is not a lab output differs, and says
+    // why, instead of being compared byte by byte.
+    std::string a, b;
+    if (chapter || update) {
+      a = labdiff::read_text_file(first);
+    } else {
+      labdiff::LabText reference = labdiff::read_lab_output(first);
+      if (reference.problem) throw std::runtime_error(fmt::format("'{}' (expected): {}", first, *reference.problem));
+      a = std::move(reference.text);
+    }
+    if (!second.empty()) {
+      labdiff::LabText output = labdiff::read_lab_output(second);
+      if (output.problem) {
+        if (update) throw std::runtime_error(fmt::format("'{}': {}", second, *output.problem));
+        fmt::print("labdiff: {} does not match {}: it is not a lab output ({})\n", second, first, *output.problem);
+        return 1;
+      }
+      b = std::move(output.text);
+    }
     if (update) {
       const std::string updated = labdiff::update_chapter(a, b);
       labdiff::write_file_atomically(first, updated);
@@ -134,7 +159,12 @@ int main(int argc, char** argv) {
       if (!second.empty()) outputs.own = b;
       if (!outputs_list.empty()) {
         for (const auto& [name, path] : labdiff::parse_named_outputs(outputs_list)) {
-          outputs.named.emplace(name, labdiff::read_text_file(path));
+          labdiff::LabText output = labdiff::read_lab_output(path);
+          if (output.problem) {
+            fmt::print("labdiff: {} (--outputs {}) is not a lab output ({})\n", path, name, *output.problem);
+            return 1;
+          }
+          outputs.named.emplace(name, std::move(output.text));
         }
       }
       c = labdiff::compare_chapter(a, outputs, tol);

@@ -1,5 +1,7 @@
 # ctest grade.*: labgrade on the fixtures of tests/grade/ (a reference "labs" folder with two
-# labs, and three submissions).
+# labs, and three submissions), and on submissions each case makes from them: an output that
+# differs where its checks pass, names labgrade does not read, hidden runs, runs that crashed or
+# ran into the time limit, a submission that does not build, untrusted files, the gradebook.
 #   cmake -DLABGRADE=<labgrade> -DHERE=<tests/grade> -DWORK=<scratch dir> -DCASE=<case> -P check_grade.cmake
 # Each case runs labgrade and checks its exit status, lines of its output and, where it writes
 # one, its JSON file.
@@ -91,6 +93,217 @@ elseif(CASE STREQUAL "bad_input")
   expect("${err}" "cannot read '.*lab00.txt': it is a directory")
   if(EXISTS ${WORK}/verdicts.json)
     message(FATAL_ERROR "labgrade left ${WORK}/verdicts.json behind after an error")
+  endif()
+elseif(CASE STREQUAL "differs")
+  # Every check passes, but a line the checks do not cover differs (here a student's debug print):
+  # its own verdict, and a failing grade unless the instructor asks for the checks only.
+  file(MAKE_DIRECTORY ${WORK}/sub)
+  file(READ ${HERE}/passing/lab00.txt lab00)
+  string(REPLACE "== 2. Verdict ==" "debug: x = 0.25\n== 2. Verdict ==" lab00 "${lab00}")
+  file(WRITE ${WORK}/sub/lab00.txt "${lab00}")
+  file(COPY ${HERE}/passing/lab01-other.txt DESTINATION ${WORK}/sub)
+  run_labgrade(1 ${WORK}/sub ${labs})
+  expect("${out}" "verdict lab00: DIFFERS \\(checks pass, output differs from the reference\\), 3 of 3 checks pass")
+  expect("${out}" "whole output vs reference: 1 line differs\n    after line 8 \\(actual line 9\\), section \"1. Numbers\": extra: ")
+  expect("${out}" "overall: FAIL, 1 of 2 labs pass")
+  run_labgrade(1 ${WORK}/sub ${labs} --brief)
+  expect("${out}" "^lab00  DIFFERS      3 of   3 checks; checks pass, but the output differs from the reference at 1 line\n")
+  expect("${out}" "\nlab01  PASS         1 of   1 checks\noverall: FAIL, 1 of 2 labs pass, 4 of 4 checks\n$")
+  run_labgrade(1 ${WORK}/sub ${labs} --list-failing)
+  expect("${out}" "^lab00 \\| output \\| checks pass, but the output differs from the reference at 1 line\n$")
+  run_labgrade(0 ${WORK}/sub ${labs} --checks-only)
+  expect("${out}" "checks only: ")
+  expect("${out}" "verdict lab00: PASS, 3 of 3 checks pass")
+  expect("${out}" "overall: PASS, 2 of 2 labs pass")
+elseif(CASE STREQUAL "unrecognised")
+  # Names labgrade does not read are named, with the name each probably meant.
+  file(MAKE_DIRECTORY ${WORK}/sub/notes)
+  file(COPY_FILE ${HERE}/passing/lab00.txt ${WORK}/sub/lab0.txt)
+  file(COPY_FILE ${HERE}/passing/lab01-other.txt ${WORK}/sub/Lab01.txt)
+  file(WRITE ${WORK}/sub/README.md "my outputs\n")
+  run_labgrade(1 ${WORK}/sub ${labs} --json ${WORK}/verdicts.json)
+  expect("${out}" "not graded, not a name labgrade reads: Lab01.txt \\(did you mean lab01.txt\\?\\), README.md, lab0.txt \\(did you mean lab00.txt\\?\\), notes/; it reads lab00.txt, lab01.txt \\(or the binaries' names: lab00-toy.txt, ...\\)")
+  expect("${out}" "verdict lab00: MISSING")
+  file(READ ${WORK}/verdicts.json json)
+  string(JSON name GET "${json}" unrecognised_files 0 name)
+  string(JSON suggestion GET "${json}" unrecognised_files 0 suggestion)
+  if(NOT name STREQUAL "Lab01.txt" OR NOT suggestion STREQUAL "lab01.txt")
+    message(FATAL_ERROR "verdicts.json: unrecognised file 0 is '${name}' -> '${suggestion}':\n${json}")
+  endif()
+  # --brief: the note, one line per lab, the overall line.
+  run_labgrade(1 ${WORK}/sub ${labs} --brief)
+  string(REGEX MATCHALL "\n" lines "${out}")
+  list(LENGTH lines count)
+  if(NOT count EQUAL 4)
+    message(FATAL_ERROR "--brief printed ${count} lines, want 4 (the note, two labs, overall):\n${out}")
+  endif()
+  expect("${out}" "\nlab00  MISSING      0 of   3 checks; no output file\nlab01  MISSING ")
+elseif(CASE STREQUAL "hidden_runs")
+  # Hidden runs: each graded against its own reference (what the solution printed for the same
+  # arguments). A copy of the default output passes the default run and fails the hidden one.
+  set(ref ${WORK}/reference)
+  file(MAKE_DIRECTORY ${ref} ${WORK}/sub)
+  file(WRITE ${ref}/runs.tsv "# LAB<tab>NAME<tab>ARG...\n00\tseven\t--seed\t7\n01\ttext\t--text\t<bos> I work\n")
+  file(READ ${HERE}/labs/00-toy/expected.txt toy)
+  string(REPLACE "0.999995" "0.812500" toy_seven "${toy}")
+  file(WRITE ${ref}/lab00.seven.txt "${toy_seven}")
+  file(COPY_FILE ${HERE}/labs/01-other/expected.txt ${ref}/lab01.text.txt)
+  file(COPY_FILE ${HERE}/passing/lab00.txt ${WORK}/sub/lab00.txt)
+  file(COPY_FILE ${HERE}/passing/lab00.txt ${WORK}/sub/lab00.seven.txt)
+  file(COPY_FILE ${HERE}/passing/lab01-other.txt ${WORK}/sub/lab01.txt)
+  file(COPY_FILE ${HERE}/passing/lab01-other.txt ${WORK}/sub/lab01.text.txt)
+  run_labgrade(1 ${WORK}/sub ${labs} --hidden ${ref} --json ${WORK}/verdicts.json --feedback ${WORK}/feedback.txt
+               --student alice)
+  expect("${out}" "and 2 hidden runs against the solution's outputs in ")
+  expect("${out}" "  run seven \\(--seed 7\\) · lab00.seven.txt: FAIL, 2 of 3 checks pass\n    \\[FAIL\\] a value: PASS, but not the reference's result \\(line 5: number 0.812500 became 0.999996")
+  expect("${out}" "verdict lab00: FAIL, 5 of 6 checks pass")
+  expect("${out}" "  run text \\(--text '<bos> I work'\\) · lab01.text.txt: PASS, 1 of 1 checks pass")
+  expect("${out}" "verdict lab01: PASS, 2 of 2 checks pass")
+  file(READ ${WORK}/verdicts.json json)
+  string(JSON run GET "${json}" labs 0 runs 1 run)
+  string(JSON argument GET "${json}" labs 0 runs 1 arguments 1)
+  string(JSON verdict GET "${json}" labs 0 runs 1 verdict)
+  string(JSON text GET "${json}" labs 1 runs 1 arguments 1)
+  string(JSON check_run GET "${json}" labs 0 checks 3 run)
+  if(NOT run STREQUAL "seven" OR NOT argument STREQUAL "7" OR NOT verdict STREQUAL "fail" OR NOT text STREQUAL "<bos> I work"
+     OR NOT check_run STREQUAL "seven")
+    message(FATAL_ERROR "verdicts.json: run '${run}' '${argument}' '${verdict}', '${text}', check 3 of run '${check_run}':\n${json}")
+  endif()
+  file(READ ${WORK}/feedback.txt feedback)
+  expect("${feedback}" "^Feedback for alice\n")
+  expect("${feedback}" "\nlab00 · 00-toy: FAIL, 5 of 6 checks pass\n  run seven \\(--seed 7\\): FAIL\n    \\[FAIL\\] a value: PASS, but not")
+  # A hidden run without its output is missing; a malformed runs file is an error.
+  file(REMOVE ${WORK}/sub/lab01.text.txt)
+  run_labgrade(1 ${WORK}/sub ${labs} --hidden ${ref})
+  expect("${out}" "run text \\(--text '<bos> I work'\\) · no file: MISSING, 0 of 1 checks pass")
+  file(WRITE ${ref}/runs.tsv "00\tseven\t--seed\t7\n00\tseven\t--seed\t8\n")
+  run_labgrade(2 ${WORK}/sub ${labs} --hidden ${ref})
+  expect("${err}" "runs file, line 2: lab 00 has two runs named 'seven'")
+elseif(CASE STREQUAL "run_ends")
+  # How a run ended, as scripts/grade.sh records it: a crash with its stderr, a time limit, a run
+  # not made; the other labs are still graded. A status file that says nothing known is ignored.
+  set(ref ${WORK}/reference)
+  file(MAKE_DIRECTORY ${ref} ${WORK}/sub)
+  file(WRITE ${ref}/runs.tsv "01\tagain\n")
+  file(COPY_FILE ${HERE}/labs/01-other/expected.txt ${ref}/lab01.again.txt)
+  file(READ ${HERE}/passing/lab00.txt lab00)  # cut after its first check, as a crash would
+  string(FIND "${lab00}" "[PASS] a count" cut)
+  string(SUBSTRING "${lab00}" 0 ${cut} head)
+  file(WRITE ${WORK}/sub/lab00.txt "${head}")
+  file(WRITE ${WORK}/sub/lab00.status "signal 11\n")
+  file(WRITE ${WORK}/sub/lab00.stderr "loading\nSegmentation fault\n")
+  file(WRITE ${WORK}/sub/lab01.status "timeout 20\n")
+  file(WRITE ${WORK}/sub/lab01.again.status "not-run this lab's default run was stopped after 20 s\n")
+  run_labgrade(1 ${WORK}/sub ${labs} --hidden ${ref} --feedback ${WORK}/feedback.txt)
+  expect("${out}" "crashed: killed by signal 11 \\(SIGSEGV: an index out of bounds, or a dangling pointer\\?\\)")
+  expect("${out}" "its last lines on stderr:\n    loading\n    Segmentation fault\n")
+  expect("${out}" "verdict lab00: CRASHED, 1 of 3 checks pass")
+  expect("${out}" "stopped after 20 s, the time limit")
+  expect("${out}" "run again \\(\\) · no file: NOT RUN, 0 of 1 checks pass")
+  expect("${out}" "verdict lab01: TIMEOUT, 0 of 2 checks pass")
+  file(READ ${WORK}/feedback.txt feedback)
+  expect("${feedback}" "lab01 · 01-other: TIMEOUT, 0 of 2 checks pass\n  default run: TIMEOUT\n    stopped after 20 s")
+  # The missing checks of a stopped run are not listed: it stopped, that is the news.
+  if(feedback MATCHES "MISSING")
+    message(FATAL_ERROR "the feedback lists the missing checks of a stopped run:\n${feedback}")
+  endif()
+  file(WRITE ${WORK}/sub/lab00.status "exit 0\n")
+  file(WRITE ${WORK}/sub/lab01.status "the lab was fine, really\n")
+  file(COPY_FILE ${HERE}/passing/lab01-other.txt ${WORK}/sub/lab01.txt)
+  run_labgrade(1 ${WORK}/sub ${labs})
+  expect("${out}" "verdict lab00: FAIL, 1 of 3 checks pass")
+  expect("${out}" "verdict lab01: PASS")
+  # A crash the lab caught itself (labs/common: exit status 3, the section named on stderr).
+  file(WRITE ${WORK}/sub/lab00.status "exit 3\n")
+  file(WRITE ${WORK}/sub/lab00.stderr "\nerror: lab 00 crashed in section 1. Numbers (a segmentation fault or similar).\n")
+  run_labgrade(1 ${WORK}/sub ${labs})
+  expect("${out}" "crashed: a piece read or wrote memory it does not own \\(exit status 3")
+  expect("${out}" "    error: lab 00 crashed in section 1. Numbers")
+  expect("${out}" "verdict lab00: CRASHED, 1 of 3 checks pass")
+elseif(CASE STREQUAL "not_built")
+  # A submission that does not build: its first errors are the verdict of every lab.
+  file(WRITE ${WORK}/build.log
+    "[1/9] Building CXX object src/minimodel/CMakeFiles/minimodel.dir/layer_norm.cpp.o\n"
+    "FAILED: src/minimodel/CMakeFiles/minimodel.dir/ffn.cpp.o\n"
+    "/usr/bin/c++ -O3 -c src/minimodel/ffn.cpp\n"
+    "src/minimodel/ffn.cpp: In member function 'void minimodel::FFN::forward()':\n"
+    "src/minimodel/ffn.cpp:41:5: error: 'hiden' was not declared in this scope\n"
+    "   41 |     hiden = 1;\n"
+    "      |     ^~~~~\n"
+    "src/minimodel/ffn.cpp:42:1: error: expected ';' before '}' token\n"
+    "ninja: build stopped: subcommand failed.\n")
+  run_labgrade(1 ${WORK}/no-outputs ${labs} --build-failed ${WORK}/build.log --json ${WORK}/verdicts.json
+               --feedback ${WORK}/feedback.txt --student bob)
+  expect("${out}" "the submission does not build; the first errors:\nsrc/minimodel/ffn.cpp:41:5: error: 'hiden' was not declared in this scope\n   41 \\|     hiden = 1;\n      \\|     \\^~~~~\nsrc/minimodel/ffn.cpp:42:1: error: expected ';'")
+  expect("${out}" "verdict lab00: NOT BUILT, 0 of 3 checks pass")
+  expect("${out}" "overall: FAIL, 0 of 2 labs pass, 0 of 4 checks")
+  file(READ ${WORK}/feedback.txt feedback)
+  expect("${feedback}" "Your code does not build, so no lab could run. The first errors:\n\n    src/minimodel/ffn.cpp:41:5: error: 'hiden'")
+  file(READ ${WORK}/verdicts.json json)
+  string(JSON built GET "${json}" built)
+  string(JSON verdict GET "${json}" labs 1 verdict)
+  if(NOT built STREQUAL "OFF" OR NOT verdict STREQUAL "not built")
+    message(FATAL_ERROR "verdicts.json: built ${built}, lab 01 ${verdict}:\n${json}")
+  endif()
+  # A log with no error line (a build stopped by the time limit): its last lines.
+  file(WRITE ${WORK}/stopped.log "[3/9] Building CXX object ...\ngrade.sh: the build did not finish within 900 s and was stopped\n")
+  run_labgrade(1 ${WORK}/no-outputs ${labs} --build-failed ${WORK}/stopped.log)
+  expect("${out}" "did not finish within 900 s")
+elseif(CASE STREQUAL "untrusted")
+  # Binary junk, a 100 MB file, invalid UTF-8: each lab gets a verdict that says what the file is,
+  # the run goes on. A line of a million characters is text: graded, and shown shortened.
+  file(MAKE_DIRECTORY ${WORK}/sub)
+  file(COPY_FILE ${LABGRADE} ${WORK}/sub/lab00.txt)  # an ELF executable
+  file(WRITE ${WORK}/sub/lab01.txt "")
+  execute_process(COMMAND truncate -s 100M ${WORK}/sub/lab01.txt RESULT_VARIABLE status)  # sparse: nothing written
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "truncate -s 100M failed")
+  endif()
+  run_labgrade(1 ${WORK}/sub ${labs} --json ${WORK}/verdicts.json)
+  expect("${out}" "lab00 · 00-toy · lab00.txt\n  \\[MISSING\\] a value: the output is not a lab output\n")
+  expect("${out}" "binary data: the control byte 0x7F at line 1, column 1")
+  expect("${out}" "verdict lab00: UNREADABLE, 0 of 3 checks pass")
+  expect("${out}" "too large: 100.0 MiB, and a lab output is at most 8.0 MiB: not read")
+  expect("${out}" "verdict lab01: UNREADABLE")
+  file(READ ${WORK}/verdicts.json json)
+  string(JSON problem GET "${json}" labs 1 runs 0 problem)
+  expect("${problem}" "^too large: 100.0 MiB")
+  string(ASCII 255 254 bad)
+  file(WRITE ${WORK}/sub/lab00.txt "Lab 00 · Toy ${bad}\n")
+  string(REPEAT "x" 1000000 long)
+  file(WRITE ${WORK}/sub/lab01.txt "${long}\n[PASS] ${long}: ok\n")
+  run_labgrade(1 ${WORK}/sub ${labs} --json ${WORK}/verdicts.json --feedback ${WORK}/feedback.txt)
+  expect("${out}" "not UTF-8 text: the byte 0xFF at line 1, column 15")
+  expect("${out}" "verdict lab01: FAIL, 0 of 1 checks pass")
+  expect("${out}" "more bytes\\)")
+  string(LENGTH "${out}" length)
+  file(READ ${WORK}/feedback.txt feedback)
+  string(LENGTH "${feedback}" feedback_length)
+  file(SIZE ${WORK}/verdicts.json json_size)
+  if(length GREATER 20000 OR feedback_length GREATER 20000 OR json_size GREATER 20000)
+    message(FATAL_ERROR "a million-character line was echoed: report ${length}, feedback ${feedback_length}, JSON ${json_size} bytes")
+  endif()
+elseif(CASE STREQUAL "gradebook")
+  # The class gradebook from the students' verdicts.json: one row each, in name order.
+  set(results ${WORK}/results)
+  file(MAKE_DIRECTORY ${results}/alice ${results}/bob ${results}/carol ${results}/dave ${results}/=evil)
+  run_labgrade(0 ${HERE}/passing ${labs} --json ${results}/alice/verdicts.json)
+  run_labgrade(1 ${HERE}/failing ${labs} --json ${results}/bob/verdicts.json)
+  file(WRITE ${WORK}/build.log "src/minimodel/ffn.cpp:41:5: error: 'hiden' was not declared in this scope\n")
+  run_labgrade(1 ${WORK}/none ${labs} --build-failed ${WORK}/build.log --json ${results}/carol/verdicts.json)
+  run_labgrade(1 ${HERE}/missing ${labs} --json ${results}/=evil/verdicts.json)
+  run_labgrade(0 ${results} ${labs} --gradebook ${WORK}/gradebook.csv)
+  file(READ ${WORK}/gradebook.csv csv)
+  set(want
+    "student,lab00 (of 3),lab01 (of 1),total (of 4),labs passed (of 2),verdict\n"
+    "'=evil,0,1,1,1,FAIL: lab00 missing\n"
+    "alice,3,1,4,2,PASS\n"
+    "bob,0,1,1,1,FAIL: lab00 fail\n"
+    "carol,0,0,0,0,does not build: src/minimodel/ffn.cpp:41:5: error: 'hiden' was not declared in this scope\n"
+    "dave,,,,,not graded: no verdicts.json\n")
+  string(JOIN "" want ${want})
+  if(NOT csv STREQUAL want)
+    message(FATAL_ERROR "gradebook.csv:\n${csv}\nwant:\n${want}")
   endif()
 else()
   message(FATAL_ERROR "check_grade.cmake: unknown CASE '${CASE}'")

@@ -1,24 +1,70 @@
 // labgrade: an instructor's verdict on a folder of a student's lab outputs, per lab and per
-// check, against the reference outputs (labs/<NN>-<name>/expected.txt), under labdiff's rules.
-// Prints the verdicts and, with --json, writes the same as JSON. Exit status 0 when every lab
-// passes, 1 when one fails or is missing, 2 on a usage or I/O error.
-#include <cctype>
+// check, against the reference outputs (labs/<NN>-<name>/expected.txt) and, for the hidden runs
+// scripts/grade.sh made, against the solution's outputs for the same arguments, under labdiff's
+// rules. Prints the verdicts; writes them as JSON (--json) and as the student's feedback
+// (--feedback); assembles a class gradebook from the JSON of many students (--gradebook).
+// Exit status 0 when every lab passes, 1 when one does not, 2 on a usage or I/O error.
 #include <filesystem>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <fstream>
 
 #include "cli_support/command_line.hpp"
 #include "files.hpp"
 #include "grade.hpp"
+#include "report.hpp"
+#include "text.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string upper(const std::string& status) {
-  std::string s = status;
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
+// The last `max_bytes` of a file (a run's stderr may be long; its end says why it stopped).
+std::string read_tail(const fs::path& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = size > static_cast<std::streamoff>(max_bytes) ? size - static_cast<std::streamoff>(max_bytes) : 0;
+  in.seekg(start);
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+// What scripts/grade.sh recorded beside an output: how the run ended, and its stderr.
+void read_run_record(const fs::path& folder, const std::string& stem, labdiff::RunInput& in) {
+  std::error_code ec;
+  const fs::path status = folder / (stem + ".status");
+  if (fs::is_regular_file(status, ec)) in.end = labdiff::parse_run_end(read_tail(status, 256));
+  const fs::path stderr_file = folder / (stem + ".stderr");
+  if (in.end && fs::is_regular_file(stderr_file, ec)) in.stderr_text = read_tail(stderr_file, 16 * 1024);
+}
+
+// A submission's output file, read as untrusted text.
+void read_output(const fs::path& path, labdiff::RunInput& in) {
+  in.file = path.filename().string();
+  labdiff::LabText text = labdiff::read_lab_output(path);
+  if (text.problem) {
+    in.unreadable = std::move(text.problem);
+  } else {
+    in.output = std::move(text.text);
+  }
+}
+
+// A reference output: the workbook's or the solution's, so a problem with it is an error.
+std::string read_reference(const fs::path& path) {
+  labdiff::LabText text = labdiff::read_lab_output(path);
+  if (text.problem) throw std::runtime_error(fmt::format("the reference output '{}': {}", path.string(), *text.problem));
+  return text.text;
+}
+
+std::vector<std::string> read_notes(const std::string& path) {
+  if (path.empty()) return {};
+  std::vector<std::string> notes;
+  for (const std::string& line : labdiff::split_lines(labdiff::read_text_file(path))) {
+    if (!line.empty()) notes.push_back(line);
+  }
+  return notes;
 }
 
 }  // namespace
@@ -29,102 +75,128 @@ int main(int argc, char** argv) {
       "The folder holds one file per lab, lab00.txt ... lab03.txt (or the binaries' names,\n"
       "lab00-block-by-hand.txt ...): what each lab printed on stdout. A check passes when the\n"
       "student's line says PASS and matches the reference's line (words and integers exactly,\n"
-      "decimals within abs + rel·|expected|); a lab passes when all its checks do. A missing\n"
-      "file is graded 'missing'.\n\n"
-      "  labgrade submissions/alice --json alice.json\n",
+      "decimals within abs + rel·|expected|); a lab passes when all its checks do and its whole\n"
+      "output matches the reference (--checks-only: the checks alone decide). A missing file is\n"
+      "graded 'missing'; a file that is not a lab output (binary, not UTF-8, over 8 MiB)\n"
+      "'unreadable'. scripts/grade.sh builds a student's code and runs the labs for it, also\n"
+      "on hidden inputs (--hidden), and grades a whole class.\n\n"
+      "  labgrade submissions/alice --json alice.json\n"
+      "  labgrade outputs/ --hidden reference/ --student alice --feedback alice.txt\n"
+      "  labgrade --gradebook gradebook.csv results/\n",
       cli_support::CommandLine::Checks::as_declared};
-  std::string folder, json_path, labs_dir = MINIMODEL_LABS_DIR;
-  labdiff::Tolerance tol;
+  std::string folder, json_path, feedback_path, student, notes_path, hidden_dir, build_log, gradebook,
+      labs_dir = MINIMODEL_LABS_DIR;
+  labdiff::GradeOptions options;
   bool brief = false, list_failing = false;
-  app.option("submission", folder, "the folder of the student's lab outputs").required();
+  app.option("submission", folder,
+             "the folder of the student's lab outputs (with --gradebook: the folder of graded students)")
+      .required();
   app.option("--labs", labs_dir, "the folder of the reference labs (NN-name/expected.txt)").show_default();
+  app.option("--hidden", hidden_dir,
+             "the folder of the hidden runs: runs.tsv and the solution's outputs labNN.RUN.txt (scripts/grade.sh)")
+      .type_name("DIR");
   app.option("--json", json_path, "also write the verdicts as JSON to this file");
-  app.option("--abs", tol.abs, "absolute tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
-  app.option("--rel", tol.rel, "relative tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
-  app.flag("--brief", brief, "print only the failing checks and the verdicts");
+  app.option("--feedback", feedback_path, "also write the student's feedback (failing checks, details) to this file");
+  app.option("--student", student, "the student's name in the feedback and the JSON (default: the folder's name)");
+  app.option("--notes", notes_path, "a file of lines to print in the report and the feedback (which files were graded)");
+  app.option("--build-failed", build_log,
+             "the submission did not build: every lab is 'not built', with the first errors of this build log")
+      .type_name("LOG");
+  app.option("--abs", options.tolerance.abs, "absolute tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
+  app.option("--rel", options.tolerance.rel, "relative tolerance for decimals").show_default().check(labdiff::check_tolerance_text, "TOLERANCE >= 0");
+  app.flag("--checks-only", options.checks_only,
+           "grade the checks only: a lab whose checks pass but whose output differs from the reference passes");
+  app.flag("--brief", brief, "print one line per lab and the overall verdict");
   app.flag("--list-failing", list_failing,
            "print only 'labNN | check | reason' for every check that does not pass (CI compares it "
            "with a committed list)");
+  app.option("--gradebook", gradebook,
+             "write the class gradebook (CSV) from SUBMISSION/<student>/verdicts.json, and nothing else")
+      .type_name("CSV");
   if (const std::optional<int> status = app.parse(argc, argv)) return *status;
 
   try {
+    if (!gradebook.empty()) {
+      const std::string csv = labdiff::gradebook_csv(folder);
+      labdiff::write_file_atomically(gradebook, csv);
+      fmt::print("labgrade: wrote {} ({} students)\n", gradebook, labdiff::split_lines(csv).size() - 1);
+      return 0;
+    }
     std::error_code ec;
-    if (!fs::is_directory(folder, ec)) {
+    const bool folder_exists = fs::is_directory(folder, ec);
+    if (!folder_exists && build_log.empty()) {
       throw std::runtime_error(fmt::format("the submission folder '{}' does not exist or is not a folder", folder));
     }
-    if (json_path.empty() && app.count("--json") > 0) throw std::runtime_error("--json: the path is empty");
+    for (const auto& [flag, value] : {std::pair{"--json", &json_path}, {"--feedback", &feedback_path}}) {
+      if (value->empty() && app.count(flag) > 0) throw std::runtime_error(fmt::format("{}: the path is empty", flag));
+    }
+
+    labdiff::Grading g;
+    g.submission = folder;
+    g.student = student.empty() ? fs::path(folder).lexically_normal().filename().string() : student;
+    if (g.student.empty()) g.student = fs::absolute(folder).parent_path().filename().string();
+    g.reference = labs_dir;
+    g.hidden = hidden_dir;
+    g.tolerance = options.tolerance;
+    g.checks_only = options.checks_only;
+    g.notes = read_notes(notes_path);
     const std::vector<labdiff::ReferenceLab> labs = labdiff::find_reference_labs(labs_dir);
-    // Read everything first: a bad file stops the run before any verdict is printed.
-    std::vector<labdiff::LabVerdict> verdicts;
+    g.expected_names = labdiff::expected_names(labs);
+    std::vector<labdiff::RunSpec> hidden;
+    if (!hidden_dir.empty()) {
+      hidden = labdiff::parse_runs(labdiff::read_text_file(fs::path(hidden_dir) / "runs.tsv"));
+      for (const labdiff::RunSpec& run : hidden) {
+        if (std::none_of(labs.begin(), labs.end(), [&](const labdiff::ReferenceLab& l) { return l.id == run.lab; })) {
+          throw std::runtime_error(fmt::format("runs.tsv names lab {}, which {} does not have", run.lab, labs_dir));
+        }
+      }
+    }
+    std::optional<std::string> not_built;
+    if (!build_log.empty()) {
+      g.built = false;
+      g.build_errors = labdiff::first_build_errors(labdiff::read_text_file(build_log));
+      not_built = g.build_errors.empty() ? "the submission does not build" : g.build_errors.front();
+    }
+    if (folder_exists) g.unrecognised = labdiff::unrecognised_files(folder, labs, hidden);
+
+    // Read everything first: an I/O error stops the run before any verdict is printed.
     for (const labdiff::ReferenceLab& lab : labs) {
-      const std::optional<fs::path> file = labdiff::submission_file(folder, lab);
-      const std::optional<std::string> actual = file ? std::optional<std::string>(labdiff::read_text_file(*file)) : std::nullopt;
-      verdicts.push_back(labdiff::grade_lab(lab.id, lab.name, labdiff::read_text_file(lab.expected), actual,
-                                            file ? file->filename().string() : "", tol));
+      std::vector<labdiff::RunVerdict> runs;
+      labdiff::RunInput in;
+      in.spec = {lab.id, "", {}};
+      in.reference = read_reference(lab.expected);
+      in.not_built = not_built;
+      if (folder_exists && !not_built) {
+        if (const std::optional<fs::path> file = labdiff::submission_file(folder, lab)) read_output(*file, in);
+        read_run_record(folder, "lab" + lab.id, in);
+      }
+      runs.push_back(labdiff::grade_run(in, options));
+      for (const labdiff::RunSpec& spec : hidden) {
+        if (spec.lab != lab.id) continue;
+        const std::string stem = fmt::format("lab{}.{}", spec.lab, spec.name);
+        labdiff::RunInput run;
+        run.spec = spec;
+        run.reference = read_reference(fs::path(hidden_dir) / (stem + ".txt"));
+        run.not_built = not_built;
+        if (folder_exists && !not_built) {
+          if (fs::exists(fs::path(folder) / (stem + ".txt"), ec)) read_output(fs::path(folder) / (stem + ".txt"), run);
+          read_run_record(folder, stem, run);
+        }
+        runs.push_back(labdiff::grade_run(run, options));
+      }
+      g.labs.push_back(labdiff::combine_runs(lab.id, lab.name, std::move(runs)));
     }
 
     if (list_failing) {
-      bool all = true;
-      for (const labdiff::LabVerdict& v : verdicts) {
-        for (const labdiff::CheckVerdict& c : v.checks) {
-          if (c.status != "pass") fmt::print("lab{} | {} | {}\n", v.id, c.name, c.reason);
-        }
-        for (const std::string& line : v.unexpected) fmt::print("lab{} | unexpected | {}\n", v.id, line);
-        all = all && v.status == "pass";
-      }
-      return all ? 0 : 1;
+      labdiff::print_list_failing(g);
+    } else if (brief) {
+      labdiff::print_brief(g);
+    } else {
+      labdiff::print_report(g);
     }
-    fmt::print("labgrade: {} against the reference outputs in {}\n", folder, labs_dir);
-    fmt::print("a check passes when the student's line says PASS and matches the reference's line\n");
-    fmt::print("(words and integers exactly, decimals within {:g} + {:g}·|expected|)\n", tol.abs, tol.rel);
-    std::size_t labs_passed = 0;
-    nlohmann::json labs_json = nlohmann::json::array();
-    for (const labdiff::LabVerdict& v : verdicts) {
-      fmt::print("\nlab{} · {} · {}\n", v.id, v.name, v.file.empty() ? "no file" : v.file);
-      nlohmann::json checks = nlohmann::json::array();
-      for (const labdiff::CheckVerdict& c : v.checks) {
-        if (!brief || c.status != "pass") {
-          fmt::print("  [{}] {}{}\n", upper(c.status), c.name, c.reason.empty() ? "" : ": " + c.reason);
-        }
-        checks.push_back({{"name", c.name}, {"verdict", c.status}, {"reason", c.reason}});
-      }
-      for (const std::string& line : v.unexpected) fmt::print("  unexpected failing check: {}\n", line);
-      for (const std::string& piece : v.not_implemented) fmt::print("  not implemented yet: {}\n", piece);
-      if (v.status != "missing") {
-        fmt::print("  whole output vs reference: {}\n",
-                   v.differing_lines == 0 ? "matches" : fmt::format("{} line{} differ", v.differing_lines,
-                                                                    v.differing_lines == 1 ? "" : "s"));
-      }
-      fmt::print("  verdict lab{}: {}, {} of {} checks pass\n", v.id, upper(v.status), v.passed, v.checks.size());
-      if (v.status == "pass") ++labs_passed;
-      labs_json.push_back({{"lab", v.id},
-                           {"name", v.name},
-                           {"file", v.file},
-                           {"verdict", v.status},
-                           {"checks_passed", v.passed},
-                           {"checks_total", v.checks.size()},
-                           {"checks", checks},
-                           {"unexpected_failures", v.unexpected},
-                           {"not_implemented", v.not_implemented},
-                           {"differing_lines", v.differing_lines}});
-    }
-    const bool all = labs_passed == verdicts.size();
-    fmt::print("\nsummary\n");
-    for (const labdiff::LabVerdict& v : verdicts) {
-      fmt::print("  lab{}  {:<8} {:>3} of {:>3} checks pass\n", v.id, upper(v.status), v.passed, v.checks.size());
-    }
-    fmt::print("overall: {}, {} of {} labs pass\n", all ? "PASS" : "FAIL", labs_passed, verdicts.size());
-    if (!json_path.empty()) {
-      const nlohmann::json doc = {{"submission", folder},
-                                  {"reference", labs_dir},
-                                  {"tolerance", {{"abs", tol.abs}, {"rel", tol.rel}}},
-                                  {"labs", labs_json},
-                                  {"labs_passed", labs_passed},
-                                  {"labs_total", verdicts.size()},
-                                  {"passed", all}};
-      labdiff::write_file_atomically(json_path, doc.dump(2) + "\n");
-    }
-    return all ? 0 : 1;
+    if (!json_path.empty()) labdiff::write_file_atomically(json_path, labdiff::to_json(g));
+    if (!feedback_path.empty()) labdiff::write_file_atomically(feedback_path, labdiff::feedback_text(g));
+    return g.passed() ? 0 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "labgrade: error: {}\n", e.what());
     return 2;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the weights loader and the tokenizer with libFuzzer (clang, ASan + UBSan).
+# Fuzzes what reads untrusted input with libFuzzer (clang, ASan + UBSan): the weights loader,
+# the tokenizer, and labdiff's and labgrade's readers of a student's lab output.
 #
 #   scripts/fuzz.sh              each target for 60 seconds
 #   scripts/fuzz.sh 3600         each target for an hour
@@ -25,7 +26,7 @@ fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_weights_loader fuzz_tokenizer)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_weights_loader fuzz_tokenizer fuzz_labdiff fuzz_labgrade)
 cmake --build --preset fuzz
 
 status=0

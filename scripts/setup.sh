@@ -15,6 +15,7 @@ packages=(
   catch2                # the test framework (v2)
   libcli11-dev          # command lines of the labs
   nlohmann-json3-dev    # safetensors headers and --json output
+  libdtl-dev            # labdiff's line alignment (dtl, the O(NP) diff; header-only)
   libbenchmark-dev      # benchmarks
   clang                 # the compiler of the fuzz preset (clang++ is clang 14 on Debian 12)
   libclang-rt-14-dev    # clang's runtimes: libFuzzer (-fsanitize=fuzzer) and ASan/UBSan for clang

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start, command 1: install what is missing, build (Release), run the four labs in
-# order, each under a header naming its chapter. Exits non-zero if any lab's checks fail.
+# The README's quick start (here and in a handout): install what is missing, build (preset
+# release), run the four labs in order, each under a header naming its chapter. Exits
+# non-zero if any lab's checks fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -5,16 +5,20 @@
 #   2. the student track, both ends (README "For students", "For instructors"): the solution's
 #      lab outputs graded by labgrade (every check passes), then the untouched starter built
 #      fresh with ASan + UBSan, every lab run on it (no crash, no sanitizer report) and the
-#      checks it fails compared with tests/starter/expected-failures.txt; then the mistake
-#      catalogue (tests/mistakes/): each plausible mistake is named by the first failing
-#      check of the first failing lab, and every check of every lab fails under one of them;
+#      checks it fails compared with tests/starter/expected-failures.txt; then a handout (the
+#      student's repository, scripts/handout.sh) written, verified free of the solution, built
+#      from a fresh clone as its README says, its labs run on the untouched starter (exit 1, no
+#      crash, no sanitizer report) and with the solution's pieces put back (exit 0), its tests
+#      run (scripts/handout-check.sh); then the mistake catalogue (tests/mistakes/): each
+#      plausible mistake is named by the first failing check of the first failing lab, and
+#      every check of every lab fails under one of them;
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
 #      the reference outputs): the whole test suite again, then every lab on its own; any
 #      sanitizer report fails;
 #   4. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
 # Stops at the first stage that fails.
 #
-#   scripts/test.sh           all four stages (about 9 minutes on 2 cores, from scratch)
+#   scripts/test.sh           all four stages (about 11 minutes on 2 cores, from scratch)
 #   scripts/test.sh --quick   stage 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +37,7 @@ cmake --build --preset release
 ctest --preset release --parallel "$(nproc)"
 [ $quick -eq 1 ] && exit 0
 
-stage "2/4 student track: the solution graded, the untouched starter run, the mistakes named"
+stage "2/4 student track: the solution graded, the untouched starter and a handout run, the mistakes named"
 mkdir -p build/lab-output/graded
 for dir in labs/[0-9][0-9]-*/; do
   name="$(basename "$dir")"
@@ -41,6 +45,7 @@ for dir in labs/[0-9][0-9]-*/; do
 done
 build/bin/labgrade build/lab-output/graded --brief --json build/lab-output/graded/verdicts.json
 scripts/starter-check.sh build/bin/labgrade
+scripts/handout-check.sh
 scripts/mistakes.sh --require-coverage
 
 stage "3/4 ASan + UBSan build, test suite and labs"

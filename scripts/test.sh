@@ -9,7 +9,9 @@
 #      student's repository, scripts/handout.sh) written, verified free of the solution, built
 #      from a fresh clone as its README says, its labs run on the untouched starter (exit 1, no
 #      crash, no sanitizer report) and with the solution's pieces put back (exit 0), its tests
-#      run (scripts/handout-check.sh); then the mistake catalogue (tests/mistakes/): each
+#      run (scripts/handout-check.sh); then grading as an instructor does it
+#      (tests/grade/class-test.sh): a class of four submissions, a submission that edits a lab
+#      and one that prints the reference output; then the mistake catalogue (tests/mistakes/): each
 #      plausible mistake is named by the first failing check of the first failing lab, and
 #      every check of every lab fails under one of them;
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
@@ -46,6 +48,7 @@ done
 build/bin/labgrade build/lab-output/graded --brief --json build/lab-output/graded/verdicts.json
 scripts/starter-check.sh build/bin/labgrade
 scripts/handout-check.sh
+tests/grade/class-test.sh build
 scripts/mistakes.sh --require-coverage
 
 stage "3/4 ASan + UBSan build, test suite and labs"

@@ -7,6 +7,8 @@
 #   -DDIAGRAMS=...      the committed diagrams/ folder
 #   -DOUT=...           a scratch folder, emptied first
 #   -DMODE=regenerate | bad_directory
+#   -DHANDOUT=ON        the student's repository: a difference is the student's pieces', not a
+#                       diagram to draw again
 #
 # Every lab whose --help offers --svg draws into OUT; the set of SVG files must be the same
 # as in diagrams/, and each file must match its committed version under labdiff with
@@ -96,6 +98,10 @@ foreach(name ${expected})
   endif()
 endforeach()
 if(failed)
+  if(HANDOUT)  # the student's repository: the drawings follow the numbers of the student's pieces
+    message(FATAL_ERROR "the labs draw ${failed} otherwise than diagrams/ (labdiff's report above): "
+                        "the numbers they are drawn from are not yet the reference's")
+  endif()
   message(FATAL_ERROR "regenerating changes ${failed} (labdiff's report above). If the change is "
                       "intended, run scripts/regen-diagrams.sh, look at the pictures and commit them")
 endif()

@@ -19,11 +19,11 @@
 #   scripts/handout-check.sh
 # HANDOUT_CHECK_DIR=<dir> keeps the scratch folder there (default: a temporary folder, removed).
 set -euo pipefail
+work="${HANDOUT_CHECK_DIR:+$(realpath -m "$HANDOUT_CHECK_DIR")}"   # relative to where it was typed
 cd "$(dirname "$0")/.."
-repo="$PWD"
 
-if [ -n "${HANDOUT_CHECK_DIR:-}" ]; then
-  work="$HANDOUT_CHECK_DIR"
+if [ -n "$work" ]; then
+  case "$PWD/" in "$work/"*) echo "handout-check.sh: HANDOUT_CHECK_DIR=$work holds this repository" >&2; exit 2 ;; esac
   rm -rf "$work"
   mkdir -p "$work"
 else

@@ -29,6 +29,7 @@
 # tools/gradcheck/, bench/, fuzz/, .ci/, and this repository's README.md, which is the
 # instructor's.
 set -euo pipefail
+caller="$PWD"   # a relative <dir> is relative to where the command was typed
 cd "$(dirname "$0")/.."
 repo="$PWD"
 
@@ -142,19 +143,19 @@ verify() {
 [ $# -ge 1 ] || usage
 if [ "$1" = "--verify" ]; then
   [ $# -eq 2 ] || usage
-  [ -d "$2" ] || die "'$2' is not a folder"
-  verify "$2" && exit 0 || exit 1
+  dir="$(cd "$caller" && realpath -m "$2")"
+  [ -d "$dir" ] || die "'$2' is not a folder"
+  verify "$dir" && exit 0 || exit 1
 fi
 [ $# -eq 1 ] || usage
 case "$1" in -*) usage ;; esac
-out="$1"
+out="$(cd "$caller" && realpath -m "$1")"
 if [ -e "$out" ]; then
   [ -d "$out" ] || die "'$out' exists and is not a folder"
   [ -z "$(ls -A "$out")" ] || die "'$out' is not empty; give a new or empty folder"
 fi
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
 case "$out/" in "$repo/"*) die "'$out' is inside this repository; write the handout elsewhere" ;; esac
+mkdir -p "$out"
 git rev-parse --git-dir >/dev/null 2>&1 || die "$repo is not a git repository (the handout takes its tracked files)"
 
 # 1. The files, as in the working tree.

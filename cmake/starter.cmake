@@ -284,37 +284,6 @@ function(starter_check_references source_dir)
   message(STATUS "starter: all ${count} chapter references resolve")
 endfunction()
 
-# minimodel_use_starter(<target> <student_dir>): compiles <target> from the student's copies of
-# the marked files (generated there when missing) and puts <student_dir> first on the include
-# path, so a stripped header (gelu.hpp) is the one every file and every lab sees.
-function(minimodel_use_starter target student_dir)
-  starter_generate("${PROJECT_SOURCE_DIR}" "${student_dir}" ON marked)
-  get_target_property(sources ${target} SOURCES)
-  get_target_property(target_dir ${target} SOURCE_DIR)
-  set(replaced "")
-  foreach(source IN LISTS sources)
-    if(NOT IS_ABSOLUTE "${source}")
-      set(source "${target_dir}/${source}")
-    endif()
-    get_filename_component(source_name "${source}" NAME)
-    get_filename_component(source_parent "${source}" DIRECTORY)
-    if(source_parent STREQUAL "${PROJECT_SOURCE_DIR}/src/minimodel" AND source_name IN_LIST marked)
-      set(source "${student_dir}/minimodel/${source_name}")
-    endif()
-    list(APPEND replaced "${source}")
-  endforeach()
-  set_property(TARGET ${target} PROPERTY SOURCES "${replaced}")
-  target_include_directories(${target} BEFORE PUBLIC "${student_dir}")
-  # One file at a time, so that a student's edit recompiles that file alone (the solution's
-  # build compiles the library as one unity file); the headers every file parses are
-  # precompiled instead.
-  set_property(TARGET ${target} PROPERTY UNITY_BUILD OFF)
-  target_precompile_headers(${target} PRIVATE <xtensor/xarray.hpp> <fmt/format.h> <string> <vector>
-                                              <cmath> <span>)
-  list(JOIN marked ", " names)
-  message(STATUS "starter: ${target} compiles ${names} from ${student_dir}/minimodel")
-endfunction()
-
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
   if(MODE STREQUAL "strip")
     if(NOT DEFINED IN OR NOT DEFINED OUT)

@@ -174,29 +174,23 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
 
 // One operation of the model held against the reference's step of the same name.
 struct OperationMatch {
-  double max_diff = 0.0;     // max |model − reference| over the entries (NaN if one is NaN)
-  double allowed = 0.0;      // atol + rtol·|reference| at the worst entry
-  std::size_t worst = 0;     // flat index of the entry furthest outside (or nearest to) its bound
-  bool within = true;        // every entry within atol + rtol·|reference|
+  double max_diff = 0.0;      // max |model − reference| over the entries (NaN if one is NaN)
+  bool within = true;         // every entry within atol + rtol·|reference|
+  std::size_t first_out = 0;  // when not within: the flat index of the first entry outside
+  double allowed = 0.0;       // and its bound, atol + rtol·|reference|
 };
 
 OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const Tolerance& tol) {
   OperationMatch m;
-  double worst_ratio = -1.0;
   for (std::size_t i = 0; i < reference.size(); ++i) {
     const double r = reference[i], a = model[i];
     // A masked score is −∞ on both sides: equal, no difference.
     const double diff = std::isinf(r) && a == r ? 0.0 : std::abs(a - r);
     const double allowed = std::isinf(r) ? 0.0 : tol.at(r);
-    const bool ok = diff <= allowed;  // NaN compares false: it fails
-    const double ratio = ok ? diff / allowed : INFINITY;
     if (!(diff <= m.max_diff)) m.max_diff = diff;  // keeps a NaN once seen
-    if (!ok && m.within) {
+    if (m.within && !(diff <= allowed)) {          // NaN compares false: it fails
       m.within = false;
-      m.worst = i, m.allowed = allowed;
-    } else if (m.within && ratio > worst_ratio) {
-      worst_ratio = ratio;
-      m.worst = i, m.allowed = allowed;
+      m.first_out = i, m.allowed = allowed;
     }
   }
   return m;
@@ -298,8 +292,8 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
       values_failure = fmt::format(
           "first divergence at #{} {}: max |model − reference| {:.1e} > atol + rtol·|ref|; at {} model {}, "
           "reference {}, allowed {:.1e}",
-          i + 1, e.name, m.max_diff, minimodel::format_index(m.worst, e.output), lab::number(entries[i].values[m.worst]),
-          lab::number(ref::step(reference, e.name).data[m.worst]), m.allowed);
+          i + 1, e.name, m.max_diff, minimodel::format_index(m.first_out, e.output), lab::number(entries[i].values[m.first_out]),
+          lab::number(ref::step(reference, e.name).data[m.first_out]), m.allowed);
     }
   }
   if (values_failure.empty() && compared != expected_ops) {

@@ -28,6 +28,7 @@
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/reference.hpp"
+#include "minimodel/tolerance.hpp"
 #include "minimodel/trace.hpp"
 #include "minimodel/vocab.hpp"
 #include "minimodel/weights_io.hpp"
@@ -39,6 +40,7 @@ using minimodel::Matrix;
 using minimodel::MiniGPT;
 using minimodel::MiniGPTConfig;
 using minimodel::TokenId;
+using minimodel::ReferenceTolerance;
 using minimodel::Vocabulary;
 namespace ref = minimodel::reference;
 
@@ -73,36 +75,6 @@ std::string pad_right(std::string_view text, std::size_t width) {
 std::string pad_left(std::string_view text, std::size_t width) {
   const std::size_t used = columns(text);
   return std::string(used < width ? width - used : 0, ' ') + std::string(text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tolerance of model vs reference, the same reasoning as tests/test_forward_vs_reference.cpp.
-//
-// The model rounds every operation to fp32 (unit roundoff u = 2^-24); the reference reads the
-// same fp32 weights and computes in double, so their difference is the model's rounding. The
-// longest accumulation is a dot product of K terms (K = d_ff = 256 for the locked model:
-// ffn.out), whose classic error bound is K·u relative to the sum of |terms|; each of the L
-// blocks adds its own on the residual stream, and LayerNorm passes it on at O(1) scale. So
-// rtol = L·K·u, and the same number serves as atol for entries near 0 (their error comes from
-// the O(1) activations that cancelled to make them).
-struct Tolerance {
-  double unit_roundoff = 0x1p-24;
-  std::size_t layers = 0;
-  std::size_t longest_sum = 0;
-  double rtol = 0.0;
-  double atol = 0.0;
-  double at(double reference_value) const { return atol + rtol * std::abs(reference_value); }
-};
-
-Tolerance tolerance_for(const MiniGPTConfig& config) {
-  Tolerance t;
-  t.layers = config.n_layers();
-  // The dot products of the forward have d_model (projections, ffn.pre, logits), d_head
-  // (scores), T <= context_len (weights·v) or d_ff (ffn.out) terms: take the longest.
-  t.longest_sum = std::max({config.d_model(), config.d_ff(), config.context_len()});
-  t.rtol = static_cast<double>(t.layers) * static_cast<double>(t.longest_sum) * t.unit_roundoff;
-  t.atol = t.rtol;
-  return t;
 }
 
 std::vector<double> logits_row(const Matrix& logits, std::size_t t) {
@@ -180,7 +152,7 @@ struct OperationMatch {
   double allowed = 0.0;       // and its bound, atol + rtol·|reference|
 };
 
-OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const Tolerance& tol) {
+OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const ReferenceTolerance& tol) {
   OperationMatch m;
   for (std::size_t i = 0; i < reference.size(); ++i) {
     const double r = reference[i], a = model[i];
@@ -198,7 +170,7 @@ OperationMatch match(std::span<const float> model, const std::vector<double>& re
 
 void print_shape_trace(lab::Report& report, const MiniGPT& model,
                        const minimodel::TraceRecorder& recorder, const ref::Result& reference,
-                       const Tolerance& tol, std::size_t T) {
+                       const ReferenceTolerance& tol, std::size_t T) {
   const MiniGPTConfig& c = model.config();
   const auto& entries = recorder.entries();
   report.section("Shape trace");
@@ -351,7 +323,7 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
 }
 
 void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
-                     const Matrix& logits, const ref::Result& reference, const Tolerance& tol) {
+                     const Matrix& logits, const ref::Result& reference, const ReferenceTolerance& tol) {
   report.section("Model vs reference");
   const std::size_t T = logits.shape(0), V = logits.shape(1);
   report.print("model:     xtensor + OpenBLAS in fp32 (src/minimodel/model.cpp)");
@@ -397,7 +369,7 @@ void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary
 
 void print_information_flow(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
                             const std::vector<TokenId>& tokens, const Matrix& logits,
-                            const Tolerance& tol) {
+                            const ReferenceTolerance& tol) {
   report.section("Every input reaches the last output");
   const std::size_t T = tokens.size(), V = model.config().vocab_size(), last = T - 1;
   constexpr std::size_t kShift = 7;  // the same replacement rule as CONVENTIONS.md §11: (id + 7) mod V
@@ -461,7 +433,7 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
 }
 
 void print_next_token(lab::Report& report, const Vocabulary& vocab,
-                      const std::vector<TokenId>& tokens, const Matrix& logits, const Tolerance& tol) {
+                      const std::vector<TokenId>& tokens, const Matrix& logits, const ReferenceTolerance& tol) {
   report.section("Next-token guesses");
   const std::size_t last = tokens.size() - 1;
   const std::vector<double> z = logits_row(logits, last);
@@ -724,7 +696,7 @@ int run_lab(const LabOptions& options) {
       options.svg_dir.empty() ? std::filesystem::path{} : lab::svg::checked_directory(options.svg_dir);
 
   const std::size_t T = tokens.size();
-  const Tolerance tol = tolerance_for(model.config());
+  const ReferenceTolerance tol = minimodel::forward_tolerance(model.config());
 
   // Every operation with its values: the shape trace compares each with the reference, and the
   // diagrams draw the attention weights from it. A non-finite value is not an error here: the

@@ -32,9 +32,8 @@ else
 fi
 work="$(cd "$work" && pwd)"
 fail() { echo "handout-check.sh: $*"; exit 1; }
-labs=(lab00-block-by-hand lab01-assemble-mini-gpt lab02-parameter-inventory lab03-causality-perturbation)
-[ "$(ls -d labs/[0-9][0-9]-*/ | wc -l)" -eq ${#labs[@]} ] ||
-  fail "labs/ has other labs than ${labs[*]}: update this script"
+mapfile -t labs < labs/labs.txt   # the list of the labs
+labs=("${labs[@]/#/lab}")          # 00-block-by-hand -> lab00-block-by-hand
 
 # 1. The handout, verified; and the verification, tried on a copy with a planted leak.
 scripts/handout.sh "$work/handout"

@@ -41,8 +41,8 @@ ctest --preset release --parallel "$(nproc)"
 
 stage "2/4 student track: the solution graded, the untouched starter and a handout run, the mistakes named"
 mkdir -p build/lab-output/graded
-for dir in labs/[0-9][0-9]-*/; do
-  name="$(basename "$dir")"
+mapfile -t lab_folders < labs/labs.txt   # the list of the labs
+for name in "${lab_folders[@]}"; do
   "build/bin/lab${name}" > "build/lab-output/graded/lab${name%%-*}.txt"
 done
 build/bin/labgrade build/lab-output/graded --brief --json build/lab-output/graded/verdicts.json
@@ -58,9 +58,9 @@ cmake --build --preset asan
 ctest --preset asan --parallel "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:halt_on_error=1:print_stacktrace=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for dir in labs/[0-9][0-9]-*/; do
-  dir=${dir%/}
-  lab="lab${dir#labs/}"
+for folder in "${lab_folders[@]}"; do
+  dir="labs/${folder}"
+  lab="lab${folder}"
   out="build-asan/lab-output/${lab}.direct.txt"
   mkdir -p build-asan/lab-output
   "build-asan/bin/${lab}" > "$out" ||

@@ -52,31 +52,6 @@ struct LabOptions {
   std::string svg_dir;       // empty: no diagrams
 };
 
-// ---------------------------------------------------------------------------------------------
-// Columns. The trace is full of non-ASCII signs (·, ᵀ, √, →, −, γ, σ²) that take one column
-// each but two or three bytes. We pad by code points ourselves rather than rely on how a
-// given fmt version measures width.
-
-std::size_t columns(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) ++n;  // not a UTF-8 continuation byte
-  }
-  return n;
-}
-
-std::string pad_right(std::string_view text, std::size_t width) {
-  std::string out(text);
-  const std::size_t used = columns(text);
-  if (used < width) out.append(width - used, ' ');
-  return out;
-}
-
-std::string pad_left(std::string_view text, std::size_t width) {
-  const std::size_t used = columns(text);
-  return std::string(used < width ? width - used : 0, ' ') + std::string(text);
-}
-
 std::vector<double> logits_row(const Matrix& logits, std::size_t t) {
   const std::size_t V = logits.shape(1);
   const float* row = logits.data() + t * V;
@@ -126,10 +101,10 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
   report.print("T = {} tokens (at most context_len = {}); split on whitespace, one id per word",
                tokens.size(), config.context_len());
   std::size_t word_width = 5;
-  for (const TokenId id : tokens) word_width = std::max(word_width, columns(vocab.word(id)));
-  report.print("position  {}  id  kind", pad_right("token", word_width));
+  for (const TokenId id : tokens) word_width = std::max(word_width, lab::display_width(vocab.word(id)));
+  report.print("position  {}  id  kind", lab::pad_right("token", word_width));
   for (std::size_t t = 0; t < tokens.size(); ++t) {
-    report.print("{:>8}  {}  {:>2}  {}", t, pad_right(vocab.word(tokens[t]), word_width),
+    report.print("{:>8}  {}  {:>2}  {}", t, lab::pad_right(vocab.word(tokens[t]), word_width),
                  tokens[t], vocab.kind(tokens[t]));
   }
   std::string ids;
@@ -191,22 +166,22 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
 
   // Column widths from the data, so a longer --text or another config still lines up.
   std::vector<std::string> inputs;
-  std::size_t name_w = columns("operation"), inputs_w = columns("inputs"), output_w = columns("output");
+  std::size_t name_w = lab::display_width("operation"), inputs_w = lab::display_width("inputs"), output_w = lab::display_width("output");
   for (const auto& e : entries) {
     inputs.push_back(lab::format_inputs(e.event));
-    name_w = std::max(name_w, columns(e.event.name));
-    inputs_w = std::max(inputs_w, columns(inputs.back()));
-    output_w = std::max(output_w, columns(minimodel::format_shape(e.event.output)));
+    name_w = std::max(name_w, lab::display_width(e.event.name));
+    inputs_w = std::max(inputs_w, lab::display_width(inputs.back()));
+    output_w = std::max(output_w, lab::display_width(minimodel::format_shape(e.event.output)));
   }
-  report.print(" #  {}  {}     {}  {}  formula", pad_right("operation", name_w),
-               pad_right("inputs", inputs_w), pad_right("output", output_w), pad_left("vs ref", 7));
+  report.print(" #  {}  {}     {}  {}  formula", lab::pad_right("operation", name_w),
+               lab::pad_right("inputs", inputs_w), lab::pad_right("output", output_w), lab::pad_left("vs ref", 7));
   nlohmann::json trace = nlohmann::json::array();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const minimodel::TraceEvent& e = entries[i].event;
     const std::string output = minimodel::format_shape(e.output);
     const std::string versus = matches[i] ? fmt::format("{:.1e}", matches[i]->max_diff) : "none";
-    report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, pad_right(e.name, name_w),
-                 pad_right(inputs[i], inputs_w), pad_right(output, output_w), pad_left(versus, 7), e.formula);
+    report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, lab::pad_right(e.name, name_w),
+                 lab::pad_right(inputs[i], inputs_w), lab::pad_right(output, output_w), lab::pad_left(versus, 7), e.formula);
     nlohmann::json inputs_json = nlohmann::json::array();
     for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(lab::shape_json(s));
     trace.push_back({{"name", e.name},
@@ -405,16 +380,16 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
   // (Δ > 0 would not do: a change made only of rounding would pass it.)
   const double noise_floor = 2.0 * tol.at(largest_logit);
 
-  std::size_t label_width = columns("token → replacement");
-  for (const Perturbation& run : runs) label_width = std::max(label_width, columns(run.label));
-  report.print("  j  {}  {}", pad_right("token → replacement", label_width), pad_left("Δ_j", 8));
+  std::size_t label_width = lab::display_width("token → replacement");
+  for (const Perturbation& run : runs) label_width = std::max(label_width, lab::display_width(run.label));
+  report.print("  j  {}  {}", lab::pad_right("token → replacement", label_width), lab::pad_left("Δ_j", 8));
   double smallest = INFINITY;
   nlohmann::json flow = nlohmann::json::array();
   for (std::size_t j = 0; j < T; ++j) {
     const Perturbation& run = runs[j];
     if (!(run.delta >= smallest)) smallest = run.delta;
-    report.print("{:>3}  {}  {}", j, pad_right(run.label, label_width),
-                 pad_left(lab::number(run.delta), 8));
+    report.print("{:>3}  {}  {}", j, lab::pad_right(run.label, label_width),
+                 lab::pad_left(lab::number(run.delta), 8));
     flow.push_back({{"position", j},
                     {"token", tokens[j]},
                     {"replacement", run.replacement},
@@ -460,13 +435,13 @@ void print_next_token(lab::Report& report, const Vocabulary& vocab,
   constexpr std::size_t kTop = 5;
   const std::size_t shown = std::min(kTop, V);
 
-  report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", "rank", "id", pad_right("token", 6), "logit",
-               "probability", pad_left("× uniform", 9));
+  report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", "rank", "id", lab::pad_right("token", 6), "logit",
+               "probability", lab::pad_left("× uniform", 9));
   nlohmann::json top = nlohmann::json::array();
   for (std::size_t r = 0; r < shown; ++r) {
     const std::size_t k = order[r];
     const TokenId id = static_cast<TokenId>(k);
-    report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", r + 1, k, pad_right(vocab.word(id), 6),
+    report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", r + 1, k, lab::pad_right(vocab.word(id), 6),
                  lab::number(z[k]), lab::number(p[k]), lab::number(p[k] / uniform, 3));
     top.push_back({{"rank", r + 1}, {"id", k}, {"token", vocab.word(id)}, {"logit", z[k]},
                    {"probability", p[k]}});

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <csignal>
-#include <fstream>
 #include <unistd.h>
 
 #include "minimodel/errors.hpp"
@@ -264,50 +263,6 @@ int run(CommandLine& command_line, int argc, char** argv, const std::function<in
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
   }
-}
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  namespace fs = std::filesystem;
-  const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw minimodel::Error(fmt::format("cannot write '{}': {} (check that the directory exists "
-                                         "and is writable)",
-                                         path.string(), std::strerror(errno)));
-    }
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw minimodel::Error(fmt::format("cannot write '{}': the write failed", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw minimodel::Error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
-  }
-}
-
-std::string number(double value, int decimals) {
-  // -0.000000 and 0.000000 are the same number: print the sign only when it means something.
-  std::string text = fmt::format("{:.{}f}", value, decimals);
-  if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);
-  return text;
-}
-
-std::string with_commas(std::size_t n) {
-  const std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 std::string row(std::span<const double> values, int decimals) {

@@ -15,8 +15,11 @@
 #include <vector>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/files.hpp"
+#include "cli_support/text.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/errors.hpp"
+#include "minimodel/model.hpp"
 #include "minimodel/tensor.hpp"
 #include "minimodel/trace.hpp"
 
@@ -32,7 +35,7 @@ struct LabInfo {
 };
 
 struct CommonOptions {
-  std::uint64_t seed = 42;  // MiniGPT::kDefaultSeed
+  std::uint64_t seed = minimodel::MiniGPT::kDefaultSeed;
   std::string json_path;    // empty: no JSON
 };
 
@@ -141,14 +144,15 @@ std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& bo
 // prints its "not implemented yet" line and exits 1: the lab's checks did not all pass.
 int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body);
 
-// Writes a file through a temporary beside it and a rename, so a failure leaves no partial
-// file. Throws minimodel::Error naming the path and the reason.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// Writing files, and formatting text and numbers: src/cli_support, shared with the tools.
+using cli_support::display_width;
+using cli_support::pad_left;
+using cli_support::pad_right;
+using cli_support::with_commas;
+using cli_support::write_file_atomically;
 
 // Fixed-precision numbers for the tables: "-0.260070", widths aligned by the caller.
-std::string number(double value, int decimals = 6);
-// "103,680": thousands separated, the same in every locale.
-std::string with_commas(std::size_t n);
+inline std::string number(double value, int decimals = 6) { return cli_support::fixed(value, decimals); }
 // "[ 0.999995, -0.999995 ]" for one row.
 std::string row(std::span<const double> values, int decimals = 6);
 std::string row(std::span<const float> values, int decimals = 6);

@@ -22,11 +22,12 @@
 #include <vector>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/text.hpp"
 
 namespace lab::svg {
 
 // Numbers for coordinates and opacities: fixed decimals, never an exponent, never "-0".
-std::string num(double value, int decimals = 1);
+inline std::string num(double value, int decimals = 1) { return cli_support::fixed(value, decimals); }
 
 // Text as it must appear inside an SVG: & < > " escaped ("<bos>" -> "&lt;bos&gt;").
 std::string escape(std::string_view text);

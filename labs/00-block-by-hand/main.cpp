@@ -349,10 +349,10 @@ void show_step(lab::Report& report, Toy& toy, const std::string& name, const Ext
   toy.outcomes.push_back({name, vs_chapter, vs_reference});
 
   nlohmann::json inputs = nlohmann::json::array();
-  for (const minimodel::Shape& s : event.inputs) inputs.push_back(lab::shape_json(s));
+  for (const minimodel::Shape& s : event.inputs) inputs.push_back(s);
   toy.json_steps.push_back({{"name", name},
                             {"inputs", inputs},
-                            {"output", lab::shape_json(event.output)},
+                            {"output", event.output},
                             {"formula", event.formula},
                             {"model", model},  // -inf (masked scores) is written as null
                             {"chapter", chapter},

@@ -183,11 +183,11 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
     report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, lab::pad_right(e.name, name_w),
                  lab::pad_right(inputs[i], inputs_w), lab::pad_right(output, output_w), lab::pad_left(versus, 7), e.formula);
     nlohmann::json inputs_json = nlohmann::json::array();
-    for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(lab::shape_json(s));
+    for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(s);
     trace.push_back({{"name", e.name},
                      {"inputs", inputs_json},
                      {"combine", e.combine},
-                     {"output", lab::shape_json(e.output)},
+                     {"output", e.output},
                      {"formula", e.formula},
                      {"max_abs_diff_reference", matches[i] ? nlohmann::json(matches[i]->max_diff) : nlohmann::json()}});
   }
@@ -290,7 +290,7 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
                lab::number(lo), lab::number(hi), lab::number(mean), lab::number(stddev));
 
   nlohmann::json& r = report.results();
-  r["logits_shape"] = lab::shape_json({rows, cols});
+  r["logits_shape"] = minimodel::Shape{rows, cols};
   nlohmann::json all = nlohmann::json::array();
   for (std::size_t t = 0; t < rows; ++t) all.push_back(logits_row(logits, t));
   r["logits"] = all;

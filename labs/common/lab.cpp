@@ -125,22 +125,6 @@ bool Report::check_at_most(std::string_view what, std::string_view quantity, dou
   return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? "<=" : ">", bound));
 }
 
-bool Report::check_above(std::string_view what, std::string_view quantity, double value, double bound) {
-  const bool ok = value > bound;  // NaN compares false: a NaN fails
-  return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? ">" : "<=", bound));
-}
-
-bool Report::check_equal(std::string_view what, std::string_view observed, std::string_view expected,
-                         std::string_view rule) {
-  const bool ok = observed == expected;
-  return check(what, ok,
-               fmt::format("{} {} {}{}", observed, ok ? "==" : "≠", expected, rule.empty() ? "" : fmt::format(" ({})", rule)));
-}
-
-bool Report::check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule) {
-  return check_equal(what, std::to_string(observed), std::to_string(expected), rule);
-}
-
 bool Report::check(std::string_view what, bool ok, std::string_view detail_if_passed,
                    std::string_view detail_if_failed) {
   return check(what, ok, ok ? detail_if_passed : detail_if_failed);
@@ -286,7 +270,5 @@ std::string format_inputs(const minimodel::TraceEvent& event) {
   }
   return text;
 }
-
-nlohmann::json shape_json(const minimodel::Shape& shape) { return shape; }
 
 }  // namespace lab

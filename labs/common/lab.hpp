@@ -68,13 +68,6 @@ class Report {
   // "[PASS] what: <quantity> 2.1e-08 <= 1.0e-05" or "[FAIL] what: <quantity> 4.1e-04 > 1.0e-06".
   // ok = value <= bound, so NaN fails.
   bool check_at_most(std::string_view what, std::string_view quantity, double value, double bound);
-  // "[PASS] what: <quantity> 0.27 > 1.2e-05" or "[FAIL] what: <quantity> 0 <= 1.2e-05".
-  bool check_above(std::string_view what, std::string_view quantity, double value, double bound);
-  // "[PASS] what: 103680 == 103680 (<rule>)" or "[FAIL] what: 103552 ≠ 103680 (<rule>)": the
-  // observed value first, the expected second; the rule says where the expected one comes from.
-  bool check_equal(std::string_view what, std::string_view observed, std::string_view expected,
-                   std::string_view rule = "");
-  bool check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule = "");
   // "[PASS] what: detail" / "[FAIL] what: detail". The detail must be true whichever way the
   // check went (a count, what was seen), or be given for each outcome.
   bool check(std::string_view what, bool ok, std::string_view detail = "");
@@ -159,7 +152,5 @@ std::string row(std::span<const float> values, int decimals = 6);
 
 // "(4, 8, 16) · (4, 16, 8)": a trace event's operand shapes joined by its combining sign.
 std::string format_inputs(const minimodel::TraceEvent& event);
-
-nlohmann::json shape_json(const minimodel::Shape& shape);
 
 }  // namespace lab

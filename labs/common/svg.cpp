@@ -65,20 +65,6 @@ void Document::line(double x1, double y1, double x2, double y2, std::string_view
   body_.push_back(e + "/>");
 }
 
-void Document::arrow(double x1, double y1, double x2, double y2, std::string_view stroke, double width) {
-  // One marker per colour, defined where first used (SVG allows <defs> anywhere).
-  const std::string id = "arrow-" + colour_id(stroke);
-  if (std::find(defined_.begin(), defined_.end(), id) == defined_.end()) {
-    defined_.push_back(id);
-    body_.push_back(fmt::format(
-        R"svg(<defs><marker id="{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="{}"/></marker></defs>)svg",
-        id, stroke));
-  }
-  body_.push_back(fmt::format(
-      R"svg(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" marker-end="url(#{})"/>)svg",
-      num(x1), num(y1), num(x2), num(y2), stroke, num(width), id));
-}
-
 void Document::text(double x, double y, std::string_view content, const Font& f) {
   std::string e = fmt::format(R"svg(<text x="{}" y="{}" font-size="{}")svg", num(x), num(y), num(f.size));
   if (f.mono) e += fmt::format(R"svg( font-family="{}")svg", kMono);

@@ -78,7 +78,6 @@ class Document {
   void rect(double x, double y, double w, double h, const Paint& paint);
   void line(double x1, double y1, double x2, double y2, std::string_view stroke,
             double width = 1.0, bool dashed = false);
-  void arrow(double x1, double y1, double x2, double y2, std::string_view stroke, double width = 1.0);
   void text(double x, double y, std::string_view content, const Font& font = {});
   // The diagram's title, centred at the top (and the <title> element, for screen readers).
   void heading(std::string_view title, std::string_view subtitle = "");

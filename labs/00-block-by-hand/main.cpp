@@ -27,6 +27,7 @@
 
 #include "lab.hpp"
 #include "lab00_toy.hpp"
+#include "reference_match.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/activation_store.hpp"
 #include "minimodel/backward.hpp"
@@ -46,20 +47,6 @@ namespace reference = minimodel::reference;
 
 // ---------------------------------------------------------------------------------------------
 // Comparing and printing one step.
-
-// max |a − b| over two equally long lists. Equal infinities (a masked score on both sides)
-// count as 0; an infinity against a finite number or a NaN anywhere makes the result
-// infinite or NaN, which fails any `diff <= tol` test.
-double max_abs_diff(std::span<const double> a, std::span<const double> b) {
-  double worst = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::isinf(a[i]) && a[i] == b[i]) continue;
-    const double diff = std::abs(a[i] - b[i]);
-    if (std::isnan(diff)) return diff;
-    worst = std::max(worst, diff);
-  }
-  return worst;
-}
 
 // One printed line of a step: a label and where its values start in the flat tensor.
 struct Line {
@@ -166,8 +153,8 @@ void show_step(lab::Report& report, Toy& toy, const std::string& name, const Ext
     if (extra) extra(line);
   }
 
-  const double vs_chapter = max_abs_diff(model, chapter);
-  const double vs_reference = max_abs_diff(model, ref.data);
+  const double vs_chapter = lab::max_abs_diff(model, chapter);
+  const double vs_reference = lab::max_abs_diff(model, ref.data);
   const bool ok_chapter =
       report.check_at_most(fmt::format("{} vs chapter", name), "max |model − chapter|", vs_chapter, kChapterTolerance);
   const bool ok_reference = report.check_at_most(fmt::format("{} vs reference", name), "max |model − reference|",
@@ -524,7 +511,7 @@ void show_ffn_alone(lab::Report& report, const minimodel::MiniGPT& model, const 
                  std::vector<double>(out.data() + t * d, out.data() + (t + 1) * d));
     print_values(report, "", "reference", std::span<const double>(want.data).subspan(t * d, d));
   }
-  const double worst = max_abs_diff(std::vector<double>(out.begin(), out.end()), want.data);
+  const double worst = lab::max_abs_diff(std::vector<double>(out.begin(), out.end()), want.data);
   report.check_at_most(kFfnAloneCheck, "max |model − reference|", worst, kReferenceTolerance);
   json = {{"model", std::vector<float>(out.begin(), out.end())}, {"reference", want.data}, {"max_abs_diff", worst}};
 }

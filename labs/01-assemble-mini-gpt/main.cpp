@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "reference_match.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
@@ -119,30 +120,6 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
   r["tokens"] = words;
 }
 
-// One operation of the model held against the reference's step of the same name.
-struct OperationMatch {
-  double max_diff = 0.0;      // max |model − reference| over the entries (NaN if one is NaN)
-  bool within = true;         // every entry within atol + rtol·|reference|
-  std::size_t first_out = 0;  // when not within: the flat index of the first entry outside
-  double allowed = 0.0;       // and its bound, atol + rtol·|reference|
-};
-
-OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const ReferenceTolerance& tol) {
-  OperationMatch m;
-  for (std::size_t i = 0; i < reference.size(); ++i) {
-    const double r = reference[i], a = model[i];
-    // A masked score is −∞ on both sides: equal, no difference.
-    const double diff = std::isinf(r) && a == r ? 0.0 : std::abs(a - r);
-    const double allowed = std::isinf(r) ? 0.0 : tol.at(r);
-    if (!(diff <= m.max_diff)) m.max_diff = diff;  // keeps a NaN once seen
-    if (m.within && !(diff <= allowed)) {          // NaN compares false: it fails
-      m.within = false;
-      m.first_out = i, m.allowed = allowed;
-    }
-  }
-  return m;
-}
-
 void print_shape_trace(lab::Report& report, const MiniGPT& model,
                        const minimodel::TraceRecorder& recorder, const ref::Result& reference,
                        const ReferenceTolerance& tol, std::size_t T) {
@@ -155,14 +132,7 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
                c.n_heads());
 
   // Each operation against the reference's step of the same name, if the reference has one.
-  std::vector<std::optional<OperationMatch>> matches;
-  for (const auto& e : entries) {
-    const auto step = std::find_if(reference.steps.begin(), reference.steps.end(),
-                                   [&](const ref::Step& s) { return s.name == e.event.name; });
-    const bool comparable = step != reference.steps.end() && step->value.shape == e.event.output &&
-                            step->value.data.size() == e.values.size();
-    matches.push_back(comparable ? std::optional(match(e.values, step->value.data, tol)) : std::nullopt);
-  }
+  const std::vector<std::optional<lab::OperationMatch>> matches = lab::match_operations(entries, reference, tol);
 
   // Column widths from the data, so a longer --text or another config still lines up.
   std::vector<std::string> inputs;
@@ -204,23 +174,7 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
 
   // The operations: the reference's, by name, shape and order. The first difference is named.
   const std::size_t expected_ops = reference.steps.size();
-  std::string operations_failure;
-  for (std::size_t i = 0; operations_failure.empty() && i < std::max(entries.size(), expected_ops); ++i) {
-    if (i >= entries.size()) {
-      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} was never recorded", entries.size(),
-                                       expected_ops, i + 1, reference.steps[i].name);
-    } else if (i >= expected_ops) {
-      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} is one more than it runs",
-                                       entries.size(), expected_ops, i + 1, entries[i].event.name);
-    } else if (entries[i].event.name != reference.steps[i].name) {
-      operations_failure = fmt::format("#{} is {} where the reference runs {}", i + 1, entries[i].event.name,
-                                       reference.steps[i].name);
-    } else if (entries[i].event.output != reference.steps[i].value.shape) {
-      operations_failure = fmt::format("#{} {} has shape {} ≠ {} in the reference", i + 1, entries[i].event.name,
-                                       minimodel::format_shape(entries[i].event.output),
-                                       minimodel::format_shape(reference.steps[i].value.shape));
-    }
-  }
+  const std::string operations_failure = lab::first_operation_mismatch(entries, reference);
   report.check(kTraceCheck, operations_failure.empty(),
                fmt::format("{} recorded == {} = 1 (embed) + 17 × {} blocks + 2 (ln_final, logits), same names, "
                            "shapes and order",
@@ -228,25 +182,8 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
                operations_failure);
 
   // The values: the first operation whose output leaves the tolerance is where the mistake is.
-  std::string values_failure;
   std::size_t compared = 0;
-  for (std::size_t i = 0; values_failure.empty() && i < entries.size(); ++i) {
-    if (!matches[i]) continue;
-    ++compared;
-    const OperationMatch& m = *matches[i];
-    if (!m.within) {
-      const minimodel::TraceEvent& e = entries[i].event;
-      values_failure = fmt::format(
-          "first divergence at #{} {}: max |model − reference| {:.1e} > atol + rtol·|ref|; at {} model {}, "
-          "reference {}, allowed {:.1e}",
-          i + 1, e.name, m.max_diff, minimodel::format_index(m.first_out, e.output), lab::number(entries[i].values[m.first_out]),
-          lab::number(ref::step(reference, e.name).data[m.first_out]), m.allowed);
-    }
-  }
-  if (values_failure.empty() && compared != expected_ops) {
-    values_failure = fmt::format("{} of the reference's {} operations could be compared (see the line above)",
-                                 compared, expected_ops);
-  }
+  const std::string values_failure = lab::first_divergence(entries, reference, matches, compared);
   report.check(kValuesCheck, values_failure.empty(),
                fmt::format("all {} operations, every entry |diff| <= {:.2e} + {:.2e}·|ref|", compared, tol.atol,
                            tol.rtol),

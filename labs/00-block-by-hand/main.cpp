@@ -45,6 +45,12 @@ using minimodel::Matrix;
 using namespace lab::toy;  // the toy, the chapter's values and the tolerances (labs/common/lab00_toy.hpp)
 namespace reference = minimodel::reference;
 
+const lab::LabInfo kLab = {
+    "00", "Block by hand", "labs/00-block-by-hand/README.md", "1 to 7",
+    "one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
+    "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
+    "chapter's hand-derived value and the double-precision reference, with a verdict."};
+
 // ---------------------------------------------------------------------------------------------
 // Comparing and printing one step.
 
@@ -717,7 +723,7 @@ void show_summary(lab::Report& report, const std::vector<StepOutcome>& outcomes)
 }
 
 int run_lab(const lab::CommonOptions& options) {
-  lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md", "1 to 7"}, options);
+  lab::Report report(kLab, options);
   nlohmann::json& results = report.results();
 
   // Build the toy: the model's block_0 with every parameter overwritten by name.
@@ -846,17 +852,12 @@ int run_lab(const lab::CommonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 00 · Block by hand: one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
-      "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
-      "chapter's hand-derived value and the double-precision reference, with a verdict.\n"
-      "Chapter: labs/00-block-by-hand/README.md"};
+  lab::CommonOptions options;
+  lab::LabCommandLine app(kLab, options);
   app.footer(
       "The toy's block_0 weights are all set by hand. --seed is accepted like in every lab, but\n"
       "it only initialises the parameters this lab does not set (the embedding E), which it\n"
       "never reads: the output is the same for every seed apart from the 'seed:' line.\n"
       "Exit status: 0 when every check passes, 1 when one fails, 2 on a bad flag or an error.");
-  lab::CommonOptions options;
-  lab::add_common_options(app, options);
   return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

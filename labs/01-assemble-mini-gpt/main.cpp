@@ -43,6 +43,12 @@ using minimodel::MiniGPTConfig;
 using minimodel::TokenId;
 using minimodel::ReferenceTolerance;
 using minimodel::Vocabulary;
+
+const lab::LabInfo kLab = {
+    "01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md", "1 to 10",
+    "the locked model on \"<bos> I work , you work , he\", with\n"
+    "the shape of every operation, the check against the double-precision reference, and the\n"
+    "next-token guesses."};
 namespace ref = minimodel::reference;
 
 struct LabOptions {
@@ -624,8 +630,7 @@ int run_lab(const LabOptions& options) {
   // Saved once everything above has passed, so a run that fails leaves no weights file behind.
   if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
 
-  lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md", "1 to 10"},
-                     options.common);
+  lab::Report report(kLab, options.common);
   print_configuration(report, model, options);
   print_tokens(report, vocab, tokens, model.config());
   if (missing) {
@@ -664,12 +669,8 @@ int run_lab(const LabOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 01 · Assemble Mini-GPT: the locked model on \"<bos> I work , you work , he\", with\n"
-      "the shape of every operation, the check against the double-precision reference, and the\n"
-      "next-token guesses. Chapter: labs/01-assemble-mini-gpt/README.md"};
   LabOptions options;
-  lab::add_common_options(app, options.common);
+  lab::LabCommandLine app(kLab, options.common);
   app.option("--text", options.text,
              "the sequence to run: words of the vocabulary separated by spaces, at most "
              "context_len (32) of them")

@@ -30,6 +30,12 @@ using lab::inventory::label;
 using lab::inventory::subtotals;
 using lab::inventory::sum_over;
 
+const lab::LabInfo kLab = {
+    "02", "Parameter inventory", "labs/02-parameter-inventory/README.md", "8 and 11",
+    "every tensor of Mini-GPT counted, subtotalled and checked against the closed form. Give "
+    "sizes to count another configuration the same way, e.g. --vocab-size 512, or theory 04's "
+    "variant: --vocab-size 512 --norm rmsnorm --no-biases."};
+
 // "128 = 2·d": the ways a difference in parameters is a small multiple of one of the sizes
 // a tensor is made of, for a hint that says what is missing or extra without giving the
 // formula.
@@ -216,13 +222,8 @@ lab::svg::Document parameter_bar_svg(const MiniGPT& model, const std::map<Compon
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 02 · Parameter inventory: every tensor of Mini-GPT counted, subtotalled and checked "
-      "against the closed form. Give sizes to count another configuration the same way, e.g. "
-      "--vocab-size 512, or theory 04's variant: --vocab-size 512 --norm rmsnorm --no-biases.\n"
-      "Chapter: labs/02-parameter-inventory/README.md"};
   lab::CommonOptions options;
-  lab::add_common_options(app, options);
+  lab::LabCommandLine app(kLab, options);
   minimodel::ConfigValues values;  // the locked configuration unless flags say otherwise
   std::string svg_dir;             // empty: no diagram
   app.option("--d-model", values.d_model, "width of the residual stream").show_default();
@@ -250,8 +251,7 @@ int main(int argc, char** argv) {
                       f = config.d_ff();
     const std::size_t total = model.parameter_count();
 
-    lab::Report report({"02", "Parameter inventory", "labs/02-parameter-inventory/README.md", "8 and 11"},
-                       options);
+    lab::Report report(kLab, options);
     report.print("config: {}", config.describe());
     nlohmann::json& results = report.results();
     results["config"] = minimodel::config_to_json(config);

@@ -74,10 +74,10 @@ std::string check_output_path(const std::string& text) {
 
 }  // namespace
 
-void add_common_options(CommandLine& command_line, CommonOptions& options) {
-  command_line.option("--seed", options.seed, "seed of the model's initialisation").show_default();
-  command_line.option("--json", options.json_path, "also write the results as JSON to this file")
-      .check(check_output_path);
+LabCommandLine::LabCommandLine(const LabInfo& info, CommonOptions& options)
+    : CommandLine(fmt::format("Lab {} · {}: {}\nChapter: {}", info.number, info.title, info.summary, info.chapter)) {
+  option("--seed", options.seed, "seed of the model's initialisation").show_default();
+  option("--json", options.json_path, "also write the results as JSON to this file").check(check_output_path);
 }
 
 Report::Report(LabInfo info, const CommonOptions& options)

@@ -32,6 +32,7 @@ struct LabInfo {
   std::string title;    // "Assemble Mini-GPT"
   std::string chapter;  // "labs/01-assemble-mini-gpt/README.md"
   std::string pieces;   // the student pieces the lab needs, by number: "1 to 10"
+  std::string summary;  // what the lab does, for --help
 };
 
 struct CommonOptions {
@@ -39,8 +40,12 @@ struct CommonOptions {
   std::string json_path;    // empty: no JSON
 };
 
-// Adds --seed and --json to a lab's command line.
-void add_common_options(CommandLine& command_line, CommonOptions& options);
+// A lab's command line: --help opens with "Lab NN · Title: <summary>" and names the chapter;
+// --seed and --json are there for every lab. The lab adds its own options.
+class LabCommandLine : public CommandLine {
+ public:
+  LabCommandLine(const LabInfo& info, CommonOptions& options);
+};
 
 class Report {
  public:

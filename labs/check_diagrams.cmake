@@ -25,8 +25,7 @@
 # printed line.
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
-file(GLOB lab_folders RELATIVE ${LABS_DIR} ${LABS_DIR}/[0-9][0-9]-*)
-list(SORT lab_folders)
+file(STRINGS ${LABS_DIR}/labs.txt lab_folders)  # the list of the labs
 
 set(drawing_labs "")
 foreach(folder ${lab_folders})

@@ -37,8 +37,8 @@ for target in "${targets[@]}"; do
   mkdir -p "$work" "$findings"
   echo "fuzz: ${target} for ${seconds} s (seeds ${seeds}/, findings go to ${findings}/)"
   # -timeout: one input taking more than 10 s is a finding too (a hang).
-  if ! ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-       "build-fuzz/bin/${target}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # The sanitizers' options are compiled in (cmake/sanitizer_options.cmake).
+  if ! "build-fuzz/bin/${target}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
          -print_final_stats=1 -artifact_prefix="${findings}/" "$work" "$seeds" \
          > "build-fuzz/${target}.log" 2>&1; then
     echo "fuzz: ${target} FOUND A PROBLEM; the input is in ${findings}/, the report in build-fuzz/${target}.log:"

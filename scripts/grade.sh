@@ -109,7 +109,7 @@ if [ -z "${MINIMODEL_BUILD_DIR:-}" ]; then
   (cd "$here" && scripts/setup.sh >/dev/null && cmake --preset release >/dev/null)
 fi
 lab_folders=()
-for dir in "$here"/labs/[0-9][0-9]-*/; do lab_folders+=("$(basename "$dir")"); done
+mapfile -t lab_folders < "$here/labs/labs.txt"   # the list of the labs
 lab_targets=()
 for name in "${lab_folders[@]}"; do lab_targets+=("lab$name"); done
 if [ "$mode" = outputs ]; then

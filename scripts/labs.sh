@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's quick start (here and in a handout): install what is missing, build (preset
-# release), run the four labs in order, each under a header naming its chapter. Exits
+# release), run the labs of labs/labs.txt in order, each under a header naming its chapter. Exits
 # non-zero if any lab's checks fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +10,10 @@ cmake --preset release >/dev/null
 cmake --build --preset release
 
 status=0
-for dir in labs/[0-9][0-9]-*/; do
-  dir=${dir%/}
-  lab="lab${dir#labs/}"   # labs/01-assemble-mini-gpt -> lab01-assemble-mini-gpt
+mapfile -t folders < labs/labs.txt   # the list of the labs, in order
+for folder in "${folders[@]}"; do
+  dir="labs/${folder}"
+  lab="lab${folder}"      # 01-assemble-mini-gpt -> lab01-assemble-mini-gpt
   echo
   echo "################################################################################"
   echo "# ${lab} — read ${dir}/README.md alongside"

@@ -33,9 +33,10 @@ max_decimal_diff() {
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf "%-30s %-12s %-8s %-26s %s\n" lab coretype threads "max |diff|  decimals moved" labdiff
-for dir in labs/[0-9][0-9]-*/; do
-  dir=${dir%/}
-  lab="lab${dir#labs/}"
+mapfile -t lab_folders < labs/labs.txt   # the list of the labs
+for folder in "${lab_folders[@]}"; do
+  dir="labs/${folder}"
+  lab="lab${folder}"
   for core in default Haswell SandyBridge Nehalem Prescott; do
     for threads in 1 2; do
       if [ "$core" = default ]; then unset OPENBLAS_CORETYPE; else export OPENBLAS_CORETYPE=$core; fi

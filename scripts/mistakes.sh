@@ -297,8 +297,8 @@ cmake_language(DEFER CALL _mistakes_unity_off)
 EOF
 
 labs=()
-for dir in "$tree"/labs/[0-9][0-9]-*/; do labs+=("$(basename "$dir")"); done
-[ ${#labs[@]} -gt 0 ] || die "no labs/NN-*/ folders in the copy"
+mapfile -t labs < "$tree/labs/labs.txt"   # the list of the labs
+[ ${#labs[@]} -gt 0 ] || die "labs/labs.txt of the copy lists no lab"
 targets=()
 for lab in "${labs[@]}"; do targets+=("lab$lab"); done
 

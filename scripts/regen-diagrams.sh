@@ -5,15 +5,10 @@
 #
 # The ctest diagrams.regenerate draws them again and compares them with the committed
 # files, so after a change that moves a picture: run this, look at the pictures, commit them.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/release-build.sh"
 
-cmake --preset release >/dev/null
-cmake --build --preset release
-
-for dir in labs/[0-9][0-9]-*/; do
-  dir=${dir%/}
-  binary="build/bin/lab${dir#labs/}"   # labs/01-assemble-mini-gpt -> lab01-assemble-mini-gpt
+for folder in "${lab_folders[@]}"; do
+  binary="build/bin/lab${folder}"
   if "$binary" --help | grep -q -- '--svg'; then
     "$binary" --svg diagrams >/dev/null  # a failing lab stops here (set -e): fix it first
   fi

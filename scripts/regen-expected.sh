@@ -4,17 +4,11 @@
 #
 # Reference outputs change only on purpose: after running this, read `git diff labs/` and say
 # in the commit why the numbers moved.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/release-build.sh"
 
-cmake --preset release >/dev/null
-cmake --build --preset release
-
-for dir in labs/[0-9][0-9]-*/; do
-  dir=${dir%/}
-  lab="lab${dir#labs/}"            # labs/01-assemble-mini-gpt -> lab01-assemble-mini-gpt
-  binary="build/bin/${lab}"
-  "$binary" > "$dir/expected.txt"  # a failing lab stops here (set -e): fix it first
+for folder in "${lab_folders[@]}"; do
+  dir="labs/${folder}"
+  "build/bin/lab${folder}" > "$dir/expected.txt"  # a failing lab stops here (set -e): fix it first
   build/bin/labdiff --update-chapter "$dir/README.md" "$dir/expected.txt"
   echo "regenerated $dir/expected.txt and the excerpts in $dir/README.md"
 done

@@ -6,16 +6,15 @@
 #include <cstring>
 #include <vector>
 
+#include "minimodel_labs.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/random.hpp"
 #include "minimodel/vocab.hpp"
 
 namespace test_support {
 
-// The four lab binaries, in the order students run them.
-inline constexpr std::array<const char*, 4> kLabs = {"lab00-block-by-hand", "lab01-assemble-mini-gpt",
-                                                     "lab02-parameter-inventory",
-                                                     "lab03-causality-perturbation"};
+// The lab binaries, in the order students run them (generated from labs/labs.txt).
+inline constexpr auto kLabs = minimodel_labs::kBinaries;
 
 // The canonical sequence (CONVENTIONS.md §11) as token ids.
 inline std::vector<minimodel::TokenId> canonical() {

@@ -27,6 +27,7 @@
 #include "minimodel/random.hpp"
 #include "minimodel/reference_backward.hpp"
 #include "minimodel/rope.hpp"
+#include "minimodel/tolerance.hpp"
 #include "minimodel/vocab.hpp"
 #include "helpers.hpp"
 
@@ -54,13 +55,16 @@ Matrix random_matrix(std::uint64_t seed, std::size_t rows, std::size_t cols, dou
 
 // Every tensor within both tolerances, each reported on its own. A tensor whose gradient is
 // zero checks nothing, so every gradient must be non-zero unless `zero_gradient` says so.
-void require_within_tolerances(const GradientCheckResult& r, bool finite_differences = true,
+// The fp32 tolerance is 2·L·K·u of the model's own config (src/minimodel/tolerance.hpp).
+void require_within_tolerances(const MiniGPTConfig& config, const GradientCheckResult& r,
+                               bool finite_differences = true,
                                bool (*zero_gradient)(const std::string&) = nullptr) {
   REQUIRE_FALSE(r.tensors.empty());
+  const double fp32_tolerance = backward_tolerance(config);
   for (const TensorGradientCheck& t : r.tensors) {
     INFO(t.name << ": FD vs analytic " << t.fd_error << " (" << t.sampled << " of " << t.numel
                 << " entries; tolerance " << kFiniteDifferenceTolerance << "), fp32 vs double "
-                << t.fp32_error << " (tolerance " << kFp32Tolerance << "), max |grad| "
+                << t.fp32_error << " (tolerance " << fp32_tolerance << "), max |grad| "
                 << t.max_gradient);
     if (zero_gradient != nullptr && zero_gradient(t.name)) {
       CHECK(t.max_gradient == 0.0);
@@ -71,11 +75,11 @@ void require_within_tolerances(const GradientCheckResult& r, bool finite_differe
       CHECK(t.sampled > 0);
       CHECK(t.fd_error <= kFiniteDifferenceTolerance);
     }
-    CHECK(t.fp32_error <= kFp32Tolerance);
+    CHECK(t.fp32_error <= fp32_tolerance);
   }
   INFO("d_embeddings fp32 vs double " << r.d_embeddings_fp32_error);
-  CHECK(r.d_embeddings_fp32_error <= kFp32Tolerance);
-  CHECK(r.ok(finite_differences ? kFiniteDifferenceTolerance : INFINITY, kFp32Tolerance));
+  CHECK(r.d_embeddings_fp32_error <= fp32_tolerance);
+  CHECK(r.ok(finite_differences ? kFiniteDifferenceTolerance : INFINITY, fp32_tolerance));
 }
 
 }  // namespace
@@ -93,7 +97,7 @@ TEST_CASE("gradients match finite differences on a small config in every variant
         const GradientCheckResult r = check_gradients(model, tokens, {.seed = 3, .position_offset = 2});
         // The variants' tensors: RMSNorm has no beta, no biases means no b_1/b_2.
         CHECK(r.tensors.size() == model.parameters().size());
-        require_within_tolerances(r);
+        require_within_tolerances(model.config(), r);
       }
     }
   }
@@ -107,7 +111,7 @@ TEST_CASE("gradients match finite differences on the locked config, sampled entr
   const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
   const GradientCheckResult r = check_gradients(model, tokens, {.max_samples = 6, .seed = 7});
   CHECK(r.tensors.size() == 27);
-  require_within_tolerances(r);
+  require_within_tolerances(model.config(), r);
 }
 
 TEST_CASE("fp32 gradients match the double ones at full context and with a position offset",
@@ -116,11 +120,11 @@ TEST_CASE("fp32 gradients match the double ones at full context and with a posit
   randomize_constants(model, 6);
   SECTION("T = 32, the whole context") {
     require_within_tolerances(
-        check_gradients(model, random_tokens(21, 32, 64), {.seed = 8, .finite_differences = false}), false);
+        model.config(), check_gradients(model, random_tokens(21, 32, 64), {.seed = 8, .finite_differences = false}), false);
   }
   SECTION("T = 7 at position offset 25") {
     require_within_tolerances(
-        check_gradients(model, random_tokens(22, 7, 64), {.seed = 9, .position_offset = 25, .finite_differences = false}),
+        model.config(), check_gradients(model, random_tokens(22, 7, 64), {.seed = 9, .position_offset = 25, .finite_differences = false}),
         false);
   }
   SECTION("T = 1: W_q and W_k get exactly no gradient") {
@@ -128,7 +132,7 @@ TEST_CASE("fp32 gradients match the double ones at full context and with a posit
     // W_q and W_k cannot change the output. Both backwards must say exactly 0, and the finite
     // differences agree (L does not move at all).
     require_within_tolerances(
-        check_gradients(model, random_tokens(23, 1, 64), {.max_samples = 4, .seed = 10}), true,
+        model.config(), check_gradients(model, random_tokens(23, 1, 64), {.max_samples = 4, .seed = 10}), true,
         [](const std::string& name) { return name.ends_with(".W_q") || name.ends_with(".W_k"); });
   }
 }

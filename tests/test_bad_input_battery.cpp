@@ -142,7 +142,7 @@ void append_u64_le(Bytes& out, std::uint64_t value) {
 }
 
 const Bytes& good_file() {
-  static const Bytes bytes = minimodel::safetensors_bytes(minimodel::MiniGPT(minimodel::MiniGPTConfig(), 42));
+  static const Bytes bytes = minimodel::safetensors_bytes(minimodel::MiniGPT(minimodel::MiniGPTConfig(), minimodel::MiniGPT::kDefaultSeed));
   return bytes;
 }
 
@@ -277,7 +277,7 @@ std::vector<BrokenFile> broken_weight_files() {
     minimodel::ConfigValues v;
     v.vocab_size = 512;
     files.push_back({"saved from another config (vocab 512)",
-                     minimodel::safetensors_bytes(minimodel::MiniGPT(minimodel::MiniGPTConfig(v), 42)),
+                     minimodel::safetensors_bytes(minimodel::MiniGPT(minimodel::MiniGPTConfig(v), minimodel::MiniGPT::kDefaultSeed)),
                      {"different config", "vocab_size is 512 in the file but 64"}});
   }
   return files;

@@ -2,12 +2,14 @@
 // Each case runs the real binary and checks its exit status and what it printed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "minimodel/model.hpp"
 #include "minimodel/weights_io.hpp"
@@ -24,6 +26,21 @@ using test_support::temp_path;
 
 
 }  // namespace
+
+TEST_CASE("labs/labs.txt lists exactly the lab folders labgrade grades against", "[labs]") {
+  // labgrade discovers the reference labs as the folders of labs/ that hold an expected.txt
+  // (tools/labdiff/grade.cpp); everything else reads labs/labs.txt. They must agree.
+  std::vector<std::string> folders;
+  for (const auto& entry : std::filesystem::directory_iterator(MINIMODEL_SOURCE_DIR "/labs")) {
+    if (std::filesystem::is_regular_file(entry.path() / "expected.txt")) {
+      folders.push_back("lab" + entry.path().filename().string());
+    }
+  }
+  std::sort(folders.begin(), folders.end());
+  const std::vector<std::string> listed(kLabs.begin(), kLabs.end());
+  CHECK(folders == listed);
+  CHECK(listed.size() == 4);
+}
 
 TEST_CASE("every lab passes its checks, prints --help and refuses an unknown flag", "[labs]") {
   for (const char* lab : kLabs) {
@@ -58,7 +75,7 @@ TEST_CASE("every lab writes its results as JSON", "[labs]") {
     CHECK(doc.at("passed") == true);
     CHECK(doc.at("checks_failed") == 0);
     CHECK(doc.at("checks").size() == doc.at("checks_passed").get<std::size_t>());
-    CHECK(doc.at("seed") == 42);
+    CHECK(doc.at("seed") == minimodel::MiniGPT::kDefaultSeed);
     CHECK(doc.at("lab") == std::string(lab).substr(3, 2));
     std::filesystem::remove(path);
   }

@@ -4,11 +4,13 @@
 // 2 heads of d_head 2, d_ff = 16, and weights that are 0, ±1, ±0.5 or ±0.25. The block runs
 // three times, in three different ways:
 //   model      the course's fp32 TransformerBlock, every intermediate read from its trace;
-//   chapter    the values derived by hand in README.md, written here as literals;
+//   chapter    the values derived by hand in README.md (labs/common/lab00_chapter_values.tsv);
 //   reference  the hand-made double-precision forward (reference.hpp), no code shared.
 // Every step prints the three side by side, with one verdict against the chapter and one
 // against the reference. Then the LayerNorm properties, the exact-vs-tanh GELU gap, and one
 // gradient sent back through the block (backward.hpp) against finite differences.
+//
+// The toy's weights, the chapter's values and the tolerances are data: labs/common/lab00_toy.*.
 //
 // Conventions (CONVENTIONS.md §1, §5, §7): activations (T, d_model), row-major; y = x·W + b with W stored as
 // (d_in, d_out); heads are contiguous column blocks; RoPE pairs are interleaved (2i, 2i+1).
@@ -24,6 +26,8 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "lab00_toy.hpp"
+#include "reference_match.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/activation_store.hpp"
 #include "minimodel/backward.hpp"
@@ -38,202 +42,17 @@
 namespace {
 
 using minimodel::Matrix;
+using namespace lab::toy;  // the toy, the chapter's values and the tolerances (labs/common/lab00_toy.hpp)
 namespace reference = minimodel::reference;
 
-constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
-
-// ---------------------------------------------------------------------------------------------
-// Tolerances (the chapter's "Tolerances" section says the same in prose).
-//
-// model vs chapter: the chapter writes every value rounded to 6 decimals, which moves it by up
-// to 5e-7; the fp32 model differs from the exact value by a few fp32 rounding steps (values
-// here are below 3, where one fp32 step is at most 2.4e-7; measured: at most 2.6e-7). 2e-6 covers
-// both with room, and is still below 5e-6, the footprint of LayerNorm's eps on a row of
-// variance 1 (c = 1/√(1 + 1e-5) = 0.999995): a LayerNorm that forgot eps would fail here.
-constexpr double kChapterTolerance = 2e-6;
-// model vs reference: the reference computes the same formulas in double, so the difference
-// is the fp32 model's own rounding alone. A handful of fp32 steps on values below 3: 1e-6.
-constexpr double kReferenceTolerance = 1e-6;
-// LayerNorm statistics from fp32 outputs: with gamma 2, beta 5 the outputs lie in [3, 7],
-// where one fp32 step is 4.8e-7, and the variance of such outputs multiplies an output
-// error by up to 2·|2·x̂| ≈ 7. 5e-6 covers that; eps's own effect is computed exactly.
-constexpr double kPropertyTolerance = 5e-6;
-
-// ---------------------------------------------------------------------------------------------
-// The toy (README.md, "The toy"). Matrices row-major, linear maps (d_in, d_out).
-
-minimodel::MiniGPTConfig toy_config() {
-  return minimodel::MiniGPTConfig(minimodel::ConfigValues{
-      .d_model = 4, .n_heads = 2, .n_layers = 1, .d_ff = 16, .vocab_size = 64, .context_len = 32});
-}
-
-// x: two positions of the residual stream, (T, d_model) = (2, 4). Row 0 has mean 0 and
-// variance 1; row 1 has mean 1 and variance 1 (LayerNorm will remove the offset).
-const std::vector<float> kInput = {1.0f, -1.0f, 1.0f, -1.0f,  //
-                                   2.0f, 2.0f, 0.0f, 0.0f};
-
-// The four offsets of b_1, one per copy of the input (README.md, "The toy"): copy k of
-// dimension i is column j = 4k + i of the FFN's hidden layer.
-const std::vector<float> kCopyOffsets = {-1.0f, -0.5f, 0.0f, 1.0f};
-
-struct HandSetParameter {
-  std::string name;
-  std::vector<float> values;  // row-major
-};
-
-std::vector<HandSetParameter> toy_parameters() {
-  const std::size_t d = 4, f = 16;
-  std::vector<float> identity(d * d, 0.0f);
-  for (std::size_t i = 0; i < d; ++i) identity[i * d + i] = 1.0f;
-
-  // W_1 (4, 16): hidden column j copies input dimension j mod 4 (four copies of the row).
-  // W_2 (16, 4): output dimension i averages its four copies, 0.25 each.
-  std::vector<float> W_1(d * f, 0.0f), b_1(f, 0.0f), W_2(f * d, 0.0f);
-  for (std::size_t j = 0; j < f; ++j) {
-    W_1[(j % d) * f + j] = 1.0f;
-    W_2[j * d + j % d] = 0.25f;
-    b_1[j] = kCopyOffsets[j / d];
-  }
-  return {
-      {"block_0.ln1.gamma", {1.0f, 1.0f, 1.0f, 1.0f}},
-      {"block_0.ln1.beta", {0.0f, 0.0f, 0.0f, 0.0f}},
-      {"block_0.attn.W_q", identity},
-      {"block_0.attn.W_k", identity},
-      // Lower triangular, so a transposed W_v gives different numbers: v = [x0 + x1/2, x1,
-      // x2 + x3/2, x3].
-      {"block_0.attn.W_v", {1.0f, 0.0f, 0.0f, 0.0f,  //
-                            0.5f, 1.0f, 0.0f, 0.0f,  //
-                            0.0f, 0.0f, 1.0f, 0.0f,  //
-                            0.0f, 0.0f, 0.5f, 1.0f}},
-      // Moves the heads across: head 1 (columns 2, 3) lands in 0, 1; half of head 0 in 2, 3.
-      {"block_0.attn.W_o", {0.0f, 0.0f, 0.5f, 0.0f,  //
-                            0.0f, 0.0f, 0.0f, 0.5f,  //
-                            1.0f, 0.0f, 0.0f, 0.0f,  //
-                            0.0f, 1.0f, 0.0f, 0.0f}},
-      {"block_0.ln2.gamma", {1.0f, 1.0f, 1.0f, 1.0f}},
-      {"block_0.ln2.beta", {0.0f, 0.0f, 0.0f, 0.0f}},
-      {"block_0.ffn.W_1", W_1},
-      {"block_0.ffn.b_1", b_1},
-      {"block_0.ffn.W_2", W_2},
-      {"block_0.ffn.b_2", {0.25f, 0.0f, 0.0f, -0.25f}},
-  };
-}
-
-void set_parameter(minimodel::MiniGPT& model, const HandSetParameter& p) {
-  minimodel::Parameter& parameter = model.parameters().at(p.name);
-  if (parameter.numel() != p.values.size()) {
-    throw minimodel::Error(fmt::format("lab00: {} holds {} values, the toy gives {}", p.name,
-                                       parameter.numel(), p.values.size()));
-  }
-  std::copy(p.values.begin(), p.values.end(), parameter.data());
-}
-
-// ---------------------------------------------------------------------------------------------
-// The chapter's hand-derived values, rounded to 6 decimals as README.md writes them. Each
-// list names the section of README.md that derives it. Flat, row-major, in the step's shape.
-
-struct ChapterStep {
-  std::string name;  // the trace name
-  std::vector<double> values;
-};
-
-const std::vector<ChapterStep>& chapter_values() {
-  static const std::vector<ChapterStep> steps = {
-      // "Step 1 · LN1": both rows have variance 1, so LN1 only removes the mean and scales by
-      // c = 1/√(1 + 1e-5) = 0.999995.
-      {"block_0.ln1", {0.999995, -0.999995, 0.999995, -0.999995,  //
-                       0.999995, 0.999995, -0.999995, -0.999995}},
-      // "Step 2 · Projections q, k, v": W_q = W_k = I copy LN1.
-      {"block_0.attn.q", {0.999995, -0.999995, 0.999995, -0.999995,  //
-                          0.999995, 0.999995, -0.999995, -0.999995}},
-      {"block_0.attn.k", {0.999995, -0.999995, 0.999995, -0.999995,  //
-                          0.999995, 0.999995, -0.999995, -0.999995}},
-      // "Step 2 · Projections q, k, v": v = c·[a + b/2, b, c' + d/2, d] per row.
-      {"block_0.attn.v", {0.499998, -0.999995, 0.499998, -0.999995,  //
-                          1.499993, 0.999995, -1.499993, -0.999995}},
-      // "Step 3 · RoPE": position 0 unchanged; position 1 turned by 1 radian per head.
-      {"block_0.attn.q_rope", {0.999995, -0.999995, 0.999995, -0.999995,  //
-                               -0.301167, 1.381766, 0.301167, -1.381766}},
-      {"block_0.attn.k_rope", {0.999995, -0.999995, 0.999995, -0.999995,  //
-                               -0.301167, 1.381766, 0.301167, -1.381766}},
-      // "Step 4 · Scores": (head, query, key); √2·c², ∓√2·c²·sin 1.
-      {"block_0.attn.scores", {1.414199, -1.190008,  //
-                               -1.190008, 1.414199,  //
-                               1.414199, 1.190008,   //
-                               1.190008, 1.414199}},
-      // "Step 5 · Mask": key 1 is in query 0's future.
-      {"block_0.attn.masked", {1.414199, kMinusInf,  //
-                               -1.190008, 1.414199,  //
-                               1.414199, kMinusInf,  //
-                               1.190008, 1.414199}},
-      // "Step 6 · Softmax": 1/(1 + e^{√2·c²·(1 ± sin 1)}).
-      {"block_0.attn.weights", {1.000000, 0.000000,  //
-                                0.068868, 0.931132,  //
-                                1.000000, 0.000000,  //
-                                0.444186, 0.555814}},
-      // "Step 7 · Head outputs".
-      {"block_0.attn.heads", {0.499998, -0.999995, 0.499998, -0.999995,  //
-                              1.431125, 0.862259, -0.611626, -0.999995}},
-      // "Step 8 · Output projection W_o".
-      {"block_0.attn.out", {0.499998, -0.999995, 0.249999, -0.499998,  //
-                            -0.611626, -0.999995, 0.715562, 0.431130}},
-      // "Step 9 · Residual 1".
-      {"block_0.resid1", {1.499998, -1.999995, 1.249999, -1.499998,  //
-                          1.388374, 1.000005, 0.715562, 0.431130}},
-      // "Step 10 · LN2".
-      {"block_0.ln2", {1.071460, -1.150827, 0.912726, -0.833358,  //
-                       1.425315, 0.328324, -0.475115, -1.278525}},
-      // "Step 11 · FFN pre-activation": LN2's row plus each copy's offset (-1, -0.5, 0, 1).
-      {"block_0.ffn.pre", {0.071460,  -2.150827, -0.087274, -1.833358,  //
-                           0.571460,  -1.650827, 0.412726,  -1.333358,  //
-                           1.071460,  -1.150827, 0.912726,  -0.833358,  //
-                           2.071460,  -0.150827, 1.912726,  0.166642,   //
-                           0.425315,  -0.671676, -1.475115, -2.278525,  //
-                           0.925315,  -0.171676, -0.975115, -1.778525,  //
-                           1.425315,  0.328324,  -0.475115, -1.278525,  //
-                           2.425315,  1.328324,  0.524885,  -0.278525}},
-      // "Step 12 · GELU": 0.5·u·(1 + erf(u/√2)) for each u of step 11.
-      {"block_0.ffn.gelu", {0.037765, -0.033865, -0.040602, -0.061188,  //
-                            0.409255, -0.081529, 0.272439,  -0.121612,  //
-                            0.919333, -0.143740, 0.747802,  -0.168606,  //
-                            2.031775, -0.066372, 1.859377,  0.094348,   //
-                            0.282706, -0.168520, -0.103392, -0.025856,  //
-                            0.761164, -0.074138, -0.160652, -0.066977,  //
-                            1.315519, 0.206407,  -0.150779, -0.128533,  //
-                            2.406768, 1.206071,  0.367508,  -0.108710}},
-      // "Step 13 · FFN output": the mean of each dimension's four copies, plus b_2.
-      {"block_0.ffn.out", {1.099532, -0.081377, 0.709754, -0.314264,  //
-                           1.441539, 0.292455, -0.011829, -0.332519}},
-      // "Step 14 · Residual 2": the block output y.
-      {"block_0.resid2", {2.599529, -2.081372, 1.959752, -1.814262,  //
-                          2.829913, 1.292460, 0.703734, 0.098611}},
-  };
-  return steps;
-}
-
-const ChapterStep& chapter_step(const std::string& name) {
-  for (const ChapterStep& s : chapter_values()) {
-    if (s.name == name) return s;
-  }
-  throw minimodel::Error(fmt::format("lab00: the chapter derives no step named '{}'", name));
-}
+const lab::LabInfo kLab = {
+    "00", "Block by hand", "labs/00-block-by-hand/README.md", "1 to 7",
+    "one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
+    "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
+    "chapter's hand-derived value and the double-precision reference, with a verdict."};
 
 // ---------------------------------------------------------------------------------------------
 // Comparing and printing one step.
-
-// max |a − b| over two equally long lists. Equal infinities (a masked score on both sides)
-// count as 0; an infinity against a finite number or a NaN anywhere makes the result
-// infinite or NaN, which fails any `diff <= tol` test.
-double max_abs_diff(std::span<const double> a, std::span<const double> b) {
-  double worst = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::isinf(a[i]) && a[i] == b[i]) continue;
-    const double diff = std::abs(a[i] - b[i]);
-    if (std::isnan(diff)) return diff;
-    worst = std::max(worst, diff);
-  }
-  return worst;
-}
 
 // One printed line of a step: a label and where its values start in the flat tensor.
 struct Line {
@@ -340,8 +159,8 @@ void show_step(lab::Report& report, Toy& toy, const std::string& name, const Ext
     if (extra) extra(line);
   }
 
-  const double vs_chapter = max_abs_diff(model, chapter);
-  const double vs_reference = max_abs_diff(model, ref.data);
+  const double vs_chapter = lab::max_abs_diff(model, chapter);
+  const double vs_reference = lab::max_abs_diff(model, ref.data);
   const bool ok_chapter =
       report.check_at_most(fmt::format("{} vs chapter", name), "max |model − chapter|", vs_chapter, kChapterTolerance);
   const bool ok_reference = report.check_at_most(fmt::format("{} vs reference", name), "max |model − reference|",
@@ -349,10 +168,10 @@ void show_step(lab::Report& report, Toy& toy, const std::string& name, const Ext
   toy.outcomes.push_back({name, vs_chapter, vs_reference});
 
   nlohmann::json inputs = nlohmann::json::array();
-  for (const minimodel::Shape& s : event.inputs) inputs.push_back(lab::shape_json(s));
+  for (const minimodel::Shape& s : event.inputs) inputs.push_back(s);
   toy.json_steps.push_back({{"name", name},
                             {"inputs", inputs},
-                            {"output", lab::shape_json(event.output)},
+                            {"output", event.output},
                             {"formula", event.formula},
                             {"model", model},  // -inf (masked scores) is written as null
                             {"chapter", chapter},
@@ -698,7 +517,7 @@ void show_ffn_alone(lab::Report& report, const minimodel::MiniGPT& model, const 
                  std::vector<double>(out.data() + t * d, out.data() + (t + 1) * d));
     print_values(report, "", "reference", std::span<const double>(want.data).subspan(t * d, d));
   }
-  const double worst = max_abs_diff(std::vector<double>(out.begin(), out.end()), want.data);
+  const double worst = lab::max_abs_diff(std::vector<double>(out.begin(), out.end()), want.data);
   report.check_at_most(kFfnAloneCheck, "max |model − reference|", worst, kReferenceTolerance);
   json = {{"model", std::vector<float>(out.begin(), out.end())}, {"reference", want.data}, {"max_abs_diff", worst}};
 }
@@ -904,7 +723,7 @@ void show_summary(lab::Report& report, const std::vector<StepOutcome>& outcomes)
 }
 
 int run_lab(const lab::CommonOptions& options) {
-  lab::Report report({"00", "Block by hand", "labs/00-block-by-hand/README.md", "1 to 7"}, options);
+  lab::Report report(kLab, options);
   nlohmann::json& results = report.results();
 
   // Build the toy: the model's block_0 with every parameter overwritten by name.
@@ -1033,17 +852,12 @@ int run_lab(const lab::CommonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 00 · Block by hand: one Pre-LN block on a pencil-sized toy (T = 2, d_model = 4,\n"
-      "2 heads of d_head 2, d_ff = 16), every intermediate printed with its shape beside the\n"
-      "chapter's hand-derived value and the double-precision reference, with a verdict.\n"
-      "Chapter: labs/00-block-by-hand/README.md"};
+  lab::CommonOptions options;
+  lab::LabCommandLine app(kLab, options);
   app.footer(
       "The toy's block_0 weights are all set by hand. --seed is accepted like in every lab, but\n"
       "it only initialises the parameters this lab does not set (the embedding E), which it\n"
       "never reads: the output is the same for every seed apart from the 'seed:' line.\n"
       "Exit status: 0 when every check passes, 1 when one fails, 2 on a bad flag or an error.");
-  lab::CommonOptions options;
-  lab::add_common_options(app, options);
   return lab::run(app, argc, argv, [&] { return run_lab(options); });
 }

@@ -24,10 +24,12 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "reference_match.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/reference.hpp"
+#include "minimodel/tolerance.hpp"
 #include "minimodel/trace.hpp"
 #include "minimodel/vocab.hpp"
 #include "minimodel/weights_io.hpp"
@@ -39,7 +41,14 @@ using minimodel::Matrix;
 using minimodel::MiniGPT;
 using minimodel::MiniGPTConfig;
 using minimodel::TokenId;
+using minimodel::ReferenceTolerance;
 using minimodel::Vocabulary;
+
+const lab::LabInfo kLab = {
+    "01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md", "1 to 10",
+    "the locked model on \"<bos> I work , you work , he\", with\n"
+    "the shape of every operation, the check against the double-precision reference, and the\n"
+    "next-token guesses."};
 namespace ref = minimodel::reference;
 
 struct LabOptions {
@@ -49,61 +58,6 @@ struct LabOptions {
   std::string load_weights;  // empty: use the seeded initialisation
   std::string svg_dir;       // empty: no diagrams
 };
-
-// ---------------------------------------------------------------------------------------------
-// Columns. The trace is full of non-ASCII signs (·, ᵀ, √, →, −, γ, σ²) that take one column
-// each but two or three bytes. We pad by code points ourselves rather than rely on how a
-// given fmt version measures width.
-
-std::size_t columns(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) ++n;  // not a UTF-8 continuation byte
-  }
-  return n;
-}
-
-std::string pad_right(std::string_view text, std::size_t width) {
-  std::string out(text);
-  const std::size_t used = columns(text);
-  if (used < width) out.append(width - used, ' ');
-  return out;
-}
-
-std::string pad_left(std::string_view text, std::size_t width) {
-  const std::size_t used = columns(text);
-  return std::string(used < width ? width - used : 0, ' ') + std::string(text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tolerance of model vs reference, the same reasoning as tests/test_forward_vs_reference.cpp.
-//
-// The model rounds every operation to fp32 (unit roundoff u = 2^-24); the reference reads the
-// same fp32 weights and computes in double, so their difference is the model's rounding. The
-// longest accumulation is a dot product of K terms (K = d_ff = 256 for the locked model:
-// ffn.out), whose classic error bound is K·u relative to the sum of |terms|; each of the L
-// blocks adds its own on the residual stream, and LayerNorm passes it on at O(1) scale. So
-// rtol = L·K·u, and the same number serves as atol for entries near 0 (their error comes from
-// the O(1) activations that cancelled to make them).
-struct Tolerance {
-  double unit_roundoff = 0x1p-24;
-  std::size_t layers = 0;
-  std::size_t longest_sum = 0;
-  double rtol = 0.0;
-  double atol = 0.0;
-  double at(double reference_value) const { return atol + rtol * std::abs(reference_value); }
-};
-
-Tolerance tolerance_for(const MiniGPTConfig& config) {
-  Tolerance t;
-  t.layers = config.n_layers();
-  // The dot products of the forward have d_model (projections, ffn.pre, logits), d_head
-  // (scores), T <= context_len (weights·v) or d_ff (ffn.out) terms: take the longest.
-  t.longest_sum = std::max({config.d_model(), config.d_ff(), config.context_len()});
-  t.rtol = static_cast<double>(t.layers) * static_cast<double>(t.longest_sum) * t.unit_roundoff;
-  t.atol = t.rtol;
-  return t;
-}
 
 std::vector<double> logits_row(const Matrix& logits, std::size_t t) {
   const std::size_t V = logits.shape(1);
@@ -154,10 +108,10 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
   report.print("T = {} tokens (at most context_len = {}); split on whitespace, one id per word",
                tokens.size(), config.context_len());
   std::size_t word_width = 5;
-  for (const TokenId id : tokens) word_width = std::max(word_width, columns(vocab.word(id)));
-  report.print("position  {}  id  kind", pad_right("token", word_width));
+  for (const TokenId id : tokens) word_width = std::max(word_width, lab::display_width(vocab.word(id)));
+  report.print("position  {}  id  kind", lab::pad_right("token", word_width));
   for (std::size_t t = 0; t < tokens.size(); ++t) {
-    report.print("{:>8}  {}  {:>2}  {}", t, pad_right(vocab.word(tokens[t]), word_width),
+    report.print("{:>8}  {}  {:>2}  {}", t, lab::pad_right(vocab.word(tokens[t]), word_width),
                  tokens[t], vocab.kind(tokens[t]));
   }
   std::string ids;
@@ -172,33 +126,9 @@ void print_tokens(lab::Report& report, const Vocabulary& vocab, const std::vecto
   r["tokens"] = words;
 }
 
-// One operation of the model held against the reference's step of the same name.
-struct OperationMatch {
-  double max_diff = 0.0;      // max |model − reference| over the entries (NaN if one is NaN)
-  bool within = true;         // every entry within atol + rtol·|reference|
-  std::size_t first_out = 0;  // when not within: the flat index of the first entry outside
-  double allowed = 0.0;       // and its bound, atol + rtol·|reference|
-};
-
-OperationMatch match(std::span<const float> model, const std::vector<double>& reference, const Tolerance& tol) {
-  OperationMatch m;
-  for (std::size_t i = 0; i < reference.size(); ++i) {
-    const double r = reference[i], a = model[i];
-    // A masked score is −∞ on both sides: equal, no difference.
-    const double diff = std::isinf(r) && a == r ? 0.0 : std::abs(a - r);
-    const double allowed = std::isinf(r) ? 0.0 : tol.at(r);
-    if (!(diff <= m.max_diff)) m.max_diff = diff;  // keeps a NaN once seen
-    if (m.within && !(diff <= allowed)) {          // NaN compares false: it fails
-      m.within = false;
-      m.first_out = i, m.allowed = allowed;
-    }
-  }
-  return m;
-}
-
 void print_shape_trace(lab::Report& report, const MiniGPT& model,
                        const minimodel::TraceRecorder& recorder, const ref::Result& reference,
-                       const Tolerance& tol, std::size_t T) {
+                       const ReferenceTolerance& tol, std::size_t T) {
   const MiniGPTConfig& c = model.config();
   const auto& entries = recorder.entries();
   report.section("Shape trace");
@@ -208,39 +138,32 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
                c.n_heads());
 
   // Each operation against the reference's step of the same name, if the reference has one.
-  std::vector<std::optional<OperationMatch>> matches;
-  for (const auto& e : entries) {
-    const auto step = std::find_if(reference.steps.begin(), reference.steps.end(),
-                                   [&](const ref::Step& s) { return s.name == e.event.name; });
-    const bool comparable = step != reference.steps.end() && step->value.shape == e.event.output &&
-                            step->value.data.size() == e.values.size();
-    matches.push_back(comparable ? std::optional(match(e.values, step->value.data, tol)) : std::nullopt);
-  }
+  const std::vector<std::optional<lab::OperationMatch>> matches = lab::match_operations(entries, reference, tol);
 
   // Column widths from the data, so a longer --text or another config still lines up.
   std::vector<std::string> inputs;
-  std::size_t name_w = columns("operation"), inputs_w = columns("inputs"), output_w = columns("output");
+  std::size_t name_w = lab::display_width("operation"), inputs_w = lab::display_width("inputs"), output_w = lab::display_width("output");
   for (const auto& e : entries) {
     inputs.push_back(lab::format_inputs(e.event));
-    name_w = std::max(name_w, columns(e.event.name));
-    inputs_w = std::max(inputs_w, columns(inputs.back()));
-    output_w = std::max(output_w, columns(minimodel::format_shape(e.event.output)));
+    name_w = std::max(name_w, lab::display_width(e.event.name));
+    inputs_w = std::max(inputs_w, lab::display_width(inputs.back()));
+    output_w = std::max(output_w, lab::display_width(minimodel::format_shape(e.event.output)));
   }
-  report.print(" #  {}  {}     {}  {}  formula", pad_right("operation", name_w),
-               pad_right("inputs", inputs_w), pad_right("output", output_w), pad_left("vs ref", 7));
+  report.print(" #  {}  {}     {}  {}  formula", lab::pad_right("operation", name_w),
+               lab::pad_right("inputs", inputs_w), lab::pad_right("output", output_w), lab::pad_left("vs ref", 7));
   nlohmann::json trace = nlohmann::json::array();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const minimodel::TraceEvent& e = entries[i].event;
     const std::string output = minimodel::format_shape(e.output);
     const std::string versus = matches[i] ? fmt::format("{:.1e}", matches[i]->max_diff) : "none";
-    report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, pad_right(e.name, name_w),
-                 pad_right(inputs[i], inputs_w), pad_right(output, output_w), pad_left(versus, 7), e.formula);
+    report.print("{:>2}  {}  {} ->  {}  {}  {}", i + 1, lab::pad_right(e.name, name_w),
+                 lab::pad_right(inputs[i], inputs_w), lab::pad_right(output, output_w), lab::pad_left(versus, 7), e.formula);
     nlohmann::json inputs_json = nlohmann::json::array();
-    for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(lab::shape_json(s));
+    for (const minimodel::Shape& s : e.inputs) inputs_json.push_back(s);
     trace.push_back({{"name", e.name},
                      {"inputs", inputs_json},
                      {"combine", e.combine},
-                     {"output", lab::shape_json(e.output)},
+                     {"output", e.output},
                      {"formula", e.formula},
                      {"max_abs_diff_reference", matches[i] ? nlohmann::json(matches[i]->max_diff) : nlohmann::json()}});
   }
@@ -257,23 +180,7 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
 
   // The operations: the reference's, by name, shape and order. The first difference is named.
   const std::size_t expected_ops = reference.steps.size();
-  std::string operations_failure;
-  for (std::size_t i = 0; operations_failure.empty() && i < std::max(entries.size(), expected_ops); ++i) {
-    if (i >= entries.size()) {
-      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} was never recorded", entries.size(),
-                                       expected_ops, i + 1, reference.steps[i].name);
-    } else if (i >= expected_ops) {
-      operations_failure = fmt::format("{} recorded ≠ {} in the reference: #{} {} is one more than it runs",
-                                       entries.size(), expected_ops, i + 1, entries[i].event.name);
-    } else if (entries[i].event.name != reference.steps[i].name) {
-      operations_failure = fmt::format("#{} is {} where the reference runs {}", i + 1, entries[i].event.name,
-                                       reference.steps[i].name);
-    } else if (entries[i].event.output != reference.steps[i].value.shape) {
-      operations_failure = fmt::format("#{} {} has shape {} ≠ {} in the reference", i + 1, entries[i].event.name,
-                                       minimodel::format_shape(entries[i].event.output),
-                                       minimodel::format_shape(reference.steps[i].value.shape));
-    }
-  }
+  const std::string operations_failure = lab::first_operation_mismatch(entries, reference);
   report.check(kTraceCheck, operations_failure.empty(),
                fmt::format("{} recorded == {} = 1 (embed) + 17 × {} blocks + 2 (ln_final, logits), same names, "
                            "shapes and order",
@@ -281,25 +188,8 @@ void print_shape_trace(lab::Report& report, const MiniGPT& model,
                operations_failure);
 
   // The values: the first operation whose output leaves the tolerance is where the mistake is.
-  std::string values_failure;
   std::size_t compared = 0;
-  for (std::size_t i = 0; values_failure.empty() && i < entries.size(); ++i) {
-    if (!matches[i]) continue;
-    ++compared;
-    const OperationMatch& m = *matches[i];
-    if (!m.within) {
-      const minimodel::TraceEvent& e = entries[i].event;
-      values_failure = fmt::format(
-          "first divergence at #{} {}: max |model − reference| {:.1e} > atol + rtol·|ref|; at {} model {}, "
-          "reference {}, allowed {:.1e}",
-          i + 1, e.name, m.max_diff, minimodel::format_index(m.first_out, e.output), lab::number(entries[i].values[m.first_out]),
-          lab::number(ref::step(reference, e.name).data[m.first_out]), m.allowed);
-    }
-  }
-  if (values_failure.empty() && compared != expected_ops) {
-    values_failure = fmt::format("{} of the reference's {} operations could be compared (see the line above)",
-                                 compared, expected_ops);
-  }
+  const std::string values_failure = lab::first_divergence(entries, reference, matches, compared);
   report.check(kValuesCheck, values_failure.empty(),
                fmt::format("all {} operations, every entry |diff| <= {:.2e} + {:.2e}·|ref|", compared, tol.atol,
                            tol.rtol),
@@ -343,7 +233,7 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
                lab::number(lo), lab::number(hi), lab::number(mean), lab::number(stddev));
 
   nlohmann::json& r = report.results();
-  r["logits_shape"] = lab::shape_json({rows, cols});
+  r["logits_shape"] = minimodel::Shape{rows, cols};
   nlohmann::json all = nlohmann::json::array();
   for (std::size_t t = 0; t < rows; ++t) all.push_back(logits_row(logits, t));
   r["logits"] = all;
@@ -351,7 +241,7 @@ void print_logits(lab::Report& report, const Matrix& logits, const MiniGPTConfig
 }
 
 void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
-                     const Matrix& logits, const ref::Result& reference, const Tolerance& tol) {
+                     const Matrix& logits, const ref::Result& reference, const ReferenceTolerance& tol) {
   report.section("Model vs reference");
   const std::size_t T = logits.shape(0), V = logits.shape(1);
   report.print("model:     xtensor + OpenBLAS in fp32 (src/minimodel/model.cpp)");
@@ -397,7 +287,7 @@ void print_reference(lab::Report& report, const MiniGPT& model, const Vocabulary
 
 void print_information_flow(lab::Report& report, const MiniGPT& model, const Vocabulary& vocab,
                             const std::vector<TokenId>& tokens, const Matrix& logits,
-                            const Tolerance& tol) {
+                            const ReferenceTolerance& tol) {
   report.section("Every input reaches the last output");
   const std::size_t T = tokens.size(), V = model.config().vocab_size(), last = T - 1;
   constexpr std::size_t kShift = 7;  // the same replacement rule as CONVENTIONS.md §11: (id + 7) mod V
@@ -433,16 +323,16 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
   // (Δ > 0 would not do: a change made only of rounding would pass it.)
   const double noise_floor = 2.0 * tol.at(largest_logit);
 
-  std::size_t label_width = columns("token → replacement");
-  for (const Perturbation& run : runs) label_width = std::max(label_width, columns(run.label));
-  report.print("  j  {}  {}", pad_right("token → replacement", label_width), pad_left("Δ_j", 8));
+  std::size_t label_width = lab::display_width("token → replacement");
+  for (const Perturbation& run : runs) label_width = std::max(label_width, lab::display_width(run.label));
+  report.print("  j  {}  {}", lab::pad_right("token → replacement", label_width), lab::pad_left("Δ_j", 8));
   double smallest = INFINITY;
   nlohmann::json flow = nlohmann::json::array();
   for (std::size_t j = 0; j < T; ++j) {
     const Perturbation& run = runs[j];
     if (!(run.delta >= smallest)) smallest = run.delta;
-    report.print("{:>3}  {}  {}", j, pad_right(run.label, label_width),
-                 pad_left(lab::number(run.delta), 8));
+    report.print("{:>3}  {}  {}", j, lab::pad_right(run.label, label_width),
+                 lab::pad_left(lab::number(run.delta), 8));
     flow.push_back({{"position", j},
                     {"token", tokens[j]},
                     {"replacement", run.replacement},
@@ -461,7 +351,7 @@ void print_information_flow(lab::Report& report, const MiniGPT& model, const Voc
 }
 
 void print_next_token(lab::Report& report, const Vocabulary& vocab,
-                      const std::vector<TokenId>& tokens, const Matrix& logits, const Tolerance& tol) {
+                      const std::vector<TokenId>& tokens, const Matrix& logits, const ReferenceTolerance& tol) {
   report.section("Next-token guesses");
   const std::size_t last = tokens.size() - 1;
   const std::vector<double> z = logits_row(logits, last);
@@ -488,13 +378,13 @@ void print_next_token(lab::Report& report, const Vocabulary& vocab,
   constexpr std::size_t kTop = 5;
   const std::size_t shown = std::min(kTop, V);
 
-  report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", "rank", "id", pad_right("token", 6), "logit",
-               "probability", pad_left("× uniform", 9));
+  report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", "rank", "id", lab::pad_right("token", 6), "logit",
+               "probability", lab::pad_left("× uniform", 9));
   nlohmann::json top = nlohmann::json::array();
   for (std::size_t r = 0; r < shown; ++r) {
     const std::size_t k = order[r];
     const TokenId id = static_cast<TokenId>(k);
-    report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", r + 1, k, pad_right(vocab.word(id), 6),
+    report.print("{:>4}  {:>2}  {}  {:>9}  {:>11}  {:>9}", r + 1, k, lab::pad_right(vocab.word(id), 6),
                  lab::number(z[k]), lab::number(p[k]), lab::number(p[k] / uniform, 3));
     top.push_back({{"rank", r + 1}, {"id", k}, {"token", vocab.word(id)}, {"logit", z[k]},
                    {"probability", p[k]}});
@@ -724,7 +614,7 @@ int run_lab(const LabOptions& options) {
       options.svg_dir.empty() ? std::filesystem::path{} : lab::svg::checked_directory(options.svg_dir);
 
   const std::size_t T = tokens.size();
-  const Tolerance tol = tolerance_for(model.config());
+  const ReferenceTolerance tol = minimodel::forward_tolerance(model.config());
 
   // Every operation with its values: the shape trace compares each with the reference, and the
   // diagrams draw the attention weights from it. A non-finite value is not an error here: the
@@ -740,8 +630,7 @@ int run_lab(const LabOptions& options) {
   // Saved once everything above has passed, so a run that fails leaves no weights file behind.
   if (!options.save_weights.empty()) minimodel::save_safetensors(model, options.save_weights);
 
-  lab::Report report({"01", "Assemble Mini-GPT", "labs/01-assemble-mini-gpt/README.md", "1 to 10"},
-                     options.common);
+  lab::Report report(kLab, options.common);
   print_configuration(report, model, options);
   print_tokens(report, vocab, tokens, model.config());
   if (missing) {
@@ -780,12 +669,8 @@ int run_lab(const LabOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 01 · Assemble Mini-GPT: the locked model on \"<bos> I work , you work , he\", with\n"
-      "the shape of every operation, the check against the double-precision reference, and the\n"
-      "next-token guesses. Chapter: labs/01-assemble-mini-gpt/README.md"};
   LabOptions options;
-  lab::add_common_options(app, options.common);
+  lab::LabCommandLine app(kLab, options.common);
   app.option("--text", options.text,
              "the sequence to run: words of the vocabulary separated by spaces, at most "
              "context_len (32) of them")

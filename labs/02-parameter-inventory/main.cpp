@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lab.hpp"
+#include "parameter_groups.hpp"
 #include "minimodel/config_json.hpp"
 #include "minimodel/model.hpp"
 #include "svg.hpp"
@@ -20,45 +21,20 @@ namespace {
 using minimodel::MiniGPT;
 using minimodel::MiniGPTConfig;
 using minimodel::Parameter;
+using lab::inventory::Component;
+using lab::inventory::kComponents;
+using lab::inventory::bar_colour;
+using lab::inventory::bar_symbol;
+using lab::inventory::component_of;
+using lab::inventory::label;
+using lab::inventory::subtotals;
+using lab::inventory::sum_over;
 
-// The components the subtotals and the bar use, in data-flow order.
-enum class Component { embedding, attention, norm, ffn };
-constexpr std::array kComponents = {Component::embedding, Component::attention, Component::norm,
-                                    Component::ffn};
-
-// What a component's tensors are, in this config's variant.
-const char* label(Component c, const MiniGPTConfig& config) {
-  switch (c) {
-    case Component::embedding: return "embedding E (tied head)";
-    case Component::attention: return "attention W_q W_k W_v W_o";
-    case Component::norm:
-      return config.norm() == minimodel::NormKind::layer_norm ? "LayerNorm gamma, beta" : "RMSNorm gain gamma";
-    case Component::ffn: return config.ffn_biases() ? "FFN W_1 b_1 W_2 b_2" : "FFN W_1 W_2";
-  }
-  return "?";
-}
-
-char bar_symbol(Component c) {
-  switch (c) {
-    case Component::embedding: return 'E';
-    case Component::attention: return 'A';
-    case Component::norm: return 'n';
-    case Component::ffn: return 'F';
-  }
-  return '?';
-}
-
-// From the parameter name (CONVENTIONS.md §9): "E", "block_i.attn.*", "block_i.ffn.*", "*.ln1.*", "ln_final.*".
-Component component_of(const std::string& name) {
-  if (name == "E") return Component::embedding;
-  if (name.find(".attn.") != std::string::npos) return Component::attention;
-  if (name.find(".ffn.") != std::string::npos) return Component::ffn;
-  return Component::norm;
-}
-
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+const lab::LabInfo kLab = {
+    "02", "Parameter inventory", "labs/02-parameter-inventory/README.md", "8 and 11",
+    "every tensor of Mini-GPT counted, subtotalled and checked against the closed form. Give "
+    "sizes to count another configuration the same way, e.g. --vocab-size 512, or theory 04's "
+    "variant: --vocab-size 512 --norm rmsnorm --no-biases."};
 
 // "128 = 2·d": the ways a difference in parameters is a small multiple of one of the sizes
 // a tensor is made of, for a hint that says what is missing or extra without giving the
@@ -94,13 +70,6 @@ bool check_closed_form(lab::Report& report, const std::string& check, const Mini
 }
 
 
-// Sum of a per-tensor amount over the model's tensors.
-std::size_t sum_over(const MiniGPT& model, const std::function<std::size_t(const Parameter&)>& amount) {
-  std::size_t total = 0;
-  for (const Parameter& p : model.parameters()) total += amount(p);
-  return total;
-}
-
 std::string percent(std::size_t part, std::size_t whole) {
   return fmt::format("{:.2f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
@@ -116,12 +85,6 @@ void inventory_table(lab::Report& report, const MiniGPT& model, nlohmann::json& 
     rows.push_back({{"name", p.name}, {"shape", p.shape()}, {"count", p.numel()}, {"running_total", running}});
   }
   report.print("{:<22} {:<11} {:>8}", "total", "", running);
-}
-
-std::map<Component, std::size_t> subtotals(const MiniGPT& model) {
-  std::map<Component, std::size_t> by_component;
-  for (const Parameter& p : model.parameters()) by_component[component_of(p.name)] += p.numel();
-  return by_component;
 }
 
 void stacked_bar(lab::Report& report, const MiniGPTConfig& config, const std::map<Component, std::size_t>& parts,
@@ -146,16 +109,6 @@ void stacked_bar(lab::Report& report, const MiniGPTConfig& config, const std::ma
   for (const Component c : kComponents) {
     report.print("  {} = {}", bar_symbol(c), label(c, config));
   }
-}
-
-std::string_view bar_colour(Component c) {
-  switch (c) {
-    case Component::embedding: return lab::svg::colour::blue;
-    case Component::attention: return lab::svg::colour::red;
-    case Component::norm: return lab::svg::colour::sand;
-    case Component::ffn: return lab::svg::colour::purple;
-  }
-  return lab::svg::colour::grey;
 }
 
 // diagrams/parameter-bar.svg: the same counts as sections 2 and 7, drawn. The top bar sums
@@ -269,13 +222,8 @@ lab::svg::Document parameter_bar_svg(const MiniGPT& model, const std::map<Compon
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 02 · Parameter inventory: every tensor of Mini-GPT counted, subtotalled and checked "
-      "against the closed form. Give sizes to count another configuration the same way, e.g. "
-      "--vocab-size 512, or theory 04's variant: --vocab-size 512 --norm rmsnorm --no-biases.\n"
-      "Chapter: labs/02-parameter-inventory/README.md"};
   lab::CommonOptions options;
-  lab::add_common_options(app, options);
+  lab::LabCommandLine app(kLab, options);
   minimodel::ConfigValues values;  // the locked configuration unless flags say otherwise
   std::string svg_dir;             // empty: no diagram
   app.option("--d-model", values.d_model, "width of the residual stream").show_default();
@@ -303,8 +251,7 @@ int main(int argc, char** argv) {
                       f = config.d_ff();
     const std::size_t total = model.parameter_count();
 
-    lab::Report report({"02", "Parameter inventory", "labs/02-parameter-inventory/README.md", "8 and 11"},
-                       options);
+    lab::Report report(kLab, options);
     report.print("config: {}", config.describe());
     nlohmann::json& results = report.results();
     results["config"] = minimodel::config_to_json(config);
@@ -428,32 +375,11 @@ int main(int argc, char** argv) {
     report.section("Totals that common mistakes produce");
     report.print("Each total below is the real count plus or minus tensors of the model, as the mistake would.");
     report.print("");
-    struct Mistake {
-      std::string what;
-      long long delta;
-      bool applies = true;  // false when the variant already lacks what the mistake forgets
-    };
-    const auto count_if = [&](const std::function<bool(const Parameter&)>& which) {
-      return static_cast<long long>(sum_over(model, [&](const Parameter& p) { return which(p) ? p.numel() : 0; }));
-    };
-    const auto out_dims_if = [&](const std::function<bool(const Parameter&)>& which) {
-      return static_cast<long long>(sum_over(model, [&](const Parameter& p) { return which(p) ? p.value.shape(1) : 0; }));
-    };
-    const std::vector<Mistake> mistakes = {
-        {"biases on W_q, W_k, W_v, W_o (+4d per block)",
-         out_dims_if([](const Parameter& p) { return component_of(p.name) == Component::attention; })},
-        {"an untied head (a copy of E)", count_if([](const Parameter& p) { return p.name == "E"; })},
-        {"LayerNorm without beta", -count_if([](const Parameter& p) { return ends_with(p.name, ".beta"); }),
-         layer_norm},
-        {"FFN without biases", -count_if([](const Parameter& p) { return ends_with(p.name, ".b_1") || ends_with(p.name, ".b_2"); }),
-         biases},
-        {"no final LayerNorm", -count_if([](const Parameter& p) { return p.name.rfind("ln_final.", 0) == 0; })},
-        {"only one LayerNorm per block", -count_if([](const Parameter& p) { return p.name.find(".ln2.") != std::string::npos; })},
-    };
+    const std::vector<lab::inventory::Mistake> mistakes = lab::inventory::counting_mistakes(model);
     report.print("{:<46} {:>8} {:>10}", "mistake", "change", "total");
     report.print("{:<46} {:>8} {:>10}", "(none: the model as specified)", "", total);
     bool all_differ = true;
-    for (const Mistake& m : mistakes) {
+    for (const lab::inventory::Mistake& m : mistakes) {
       const long long wrong = static_cast<long long>(total) + m.delta;
       if (!m.applies) {
         report.print("{:<46} {:>8} {:>10}", m.what, "n/a", "(this variant has none)");

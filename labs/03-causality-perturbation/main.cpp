@@ -21,6 +21,10 @@ using minimodel::Matrix;
 using minimodel::MiniGPT;
 using minimodel::TokenId;
 
+const lab::LabInfo kLab = {
+    "03", "Causality by perturbation", "labs/03-causality-perturbation/README.md", "1 to 10",
+    "change one input token and show which output positions move, with and without the causal mask."};
+
 // CONVENTIONS.md §11: a changed token is (id + 7) mod vocab_size — never the same id, since 7 < 64.
 TokenId perturbed(TokenId id, std::size_t vocab_size) {
   return static_cast<TokenId>((static_cast<std::size_t>(id) + 7) % vocab_size);
@@ -139,12 +143,8 @@ lab::svg::Document influence_svg(const std::vector<TokenId>& tokens,
 }  // namespace
 
 int main(int argc, char** argv) {
-  lab::CommandLine app{
-      "Lab 03 · Causality by perturbation: change one input token and show which output "
-      "positions move, with and without the causal mask.\n"
-      "Chapter: labs/03-causality-perturbation/README.md"};
   lab::CommonOptions options;
-  lab::add_common_options(app, options);
+  lab::LabCommandLine app(kLab, options);
   std::vector<TokenId> tokens(std::begin(minimodel::kCausalityTokens), std::end(minimodel::kCausalityTokens));
   std::size_t perturb_at = 5;
   std::string svg_dir;  // empty: no diagrams
@@ -165,8 +165,7 @@ int main(int argc, char** argv) {
           T - 1, T));
     }
 
-    lab::Report report({"03", "Causality by perturbation", "labs/03-causality-perturbation/README.md", "1 to 10"},
-                       options);
+    lab::Report report(kLab, options);
     report.print("model: the locked Mini-GPT ({}), {} parameters", model.config().describe(),
                  model.parameter_count());
     report.print("perturbation: token id -> (id + 7) mod {}", V);

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <csignal>
-#include <fstream>
 #include <unistd.h>
 
 #include "minimodel/errors.hpp"
@@ -75,10 +74,10 @@ std::string check_output_path(const std::string& text) {
 
 }  // namespace
 
-void add_common_options(CommandLine& command_line, CommonOptions& options) {
-  command_line.option("--seed", options.seed, "seed of the model's initialisation").show_default();
-  command_line.option("--json", options.json_path, "also write the results as JSON to this file")
-      .check(check_output_path);
+LabCommandLine::LabCommandLine(const LabInfo& info, CommonOptions& options)
+    : CommandLine(fmt::format("Lab {} · {}: {}\nChapter: {}", info.number, info.title, info.summary, info.chapter)) {
+  option("--seed", options.seed, "seed of the model's initialisation").show_default();
+  option("--json", options.json_path, "also write the results as JSON to this file").check(check_output_path);
 }
 
 Report::Report(LabInfo info, const CommonOptions& options)
@@ -124,22 +123,6 @@ bool Report::check_close(std::string_view what, double computed, double expected
 bool Report::check_at_most(std::string_view what, std::string_view quantity, double value, double bound) {
   const bool ok = value <= bound;  // NaN compares false: a NaN fails
   return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? "<=" : ">", bound));
-}
-
-bool Report::check_above(std::string_view what, std::string_view quantity, double value, double bound) {
-  const bool ok = value > bound;  // NaN compares false: a NaN fails
-  return check(what, ok, fmt::format("{} {:.1e} {} {:.1e}", quantity, value, ok ? ">" : "<=", bound));
-}
-
-bool Report::check_equal(std::string_view what, std::string_view observed, std::string_view expected,
-                         std::string_view rule) {
-  const bool ok = observed == expected;
-  return check(what, ok,
-               fmt::format("{} {} {}{}", observed, ok ? "==" : "≠", expected, rule.empty() ? "" : fmt::format(" ({})", rule)));
-}
-
-bool Report::check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule) {
-  return check_equal(what, std::to_string(observed), std::to_string(expected), rule);
 }
 
 bool Report::check(std::string_view what, bool ok, std::string_view detail_if_passed,
@@ -266,50 +249,6 @@ int run(CommandLine& command_line, int argc, char** argv, const std::function<in
   }
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  namespace fs = std::filesystem;
-  const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      throw minimodel::Error(fmt::format("cannot write '{}': {} (check that the directory exists "
-                                         "and is writable)",
-                                         path.string(), std::strerror(errno)));
-    }
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw minimodel::Error(fmt::format("cannot write '{}': the write failed", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw minimodel::Error(fmt::format("cannot write '{}': {}", path.string(), ec.message()));
-  }
-}
-
-std::string number(double value, int decimals) {
-  // -0.000000 and 0.000000 are the same number: print the sign only when it means something.
-  std::string text = fmt::format("{:.{}f}", value, decimals);
-  if (text.find_first_not_of("-0.") == std::string::npos && text.front() == '-') text.erase(0, 1);
-  return text;
-}
-
-std::string with_commas(std::size_t n) {
-  const std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string row(std::span<const double> values, int decimals) {
   std::string text = "[";
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -331,7 +270,5 @@ std::string format_inputs(const minimodel::TraceEvent& event) {
   }
   return text;
 }
-
-nlohmann::json shape_json(const minimodel::Shape& shape) { return shape; }
 
 }  // namespace lab

@@ -15,8 +15,11 @@
 #include <vector>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/files.hpp"
+#include "cli_support/text.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/errors.hpp"
+#include "minimodel/model.hpp"
 #include "minimodel/tensor.hpp"
 #include "minimodel/trace.hpp"
 
@@ -29,15 +32,20 @@ struct LabInfo {
   std::string title;    // "Assemble Mini-GPT"
   std::string chapter;  // "labs/01-assemble-mini-gpt/README.md"
   std::string pieces;   // the student pieces the lab needs, by number: "1 to 10"
+  std::string summary;  // what the lab does, for --help
 };
 
 struct CommonOptions {
-  std::uint64_t seed = 42;  // MiniGPT::kDefaultSeed
+  std::uint64_t seed = minimodel::MiniGPT::kDefaultSeed;
   std::string json_path;    // empty: no JSON
 };
 
-// Adds --seed and --json to a lab's command line.
-void add_common_options(CommandLine& command_line, CommonOptions& options);
+// A lab's command line: --help opens with "Lab NN · Title: <summary>" and names the chapter;
+// --seed and --json are there for every lab. The lab adds its own options.
+class LabCommandLine : public CommandLine {
+ public:
+  LabCommandLine(const LabInfo& info, CommonOptions& options);
+};
 
 class Report {
  public:
@@ -65,13 +73,6 @@ class Report {
   // "[PASS] what: <quantity> 2.1e-08 <= 1.0e-05" or "[FAIL] what: <quantity> 4.1e-04 > 1.0e-06".
   // ok = value <= bound, so NaN fails.
   bool check_at_most(std::string_view what, std::string_view quantity, double value, double bound);
-  // "[PASS] what: <quantity> 0.27 > 1.2e-05" or "[FAIL] what: <quantity> 0 <= 1.2e-05".
-  bool check_above(std::string_view what, std::string_view quantity, double value, double bound);
-  // "[PASS] what: 103680 == 103680 (<rule>)" or "[FAIL] what: 103552 ≠ 103680 (<rule>)": the
-  // observed value first, the expected second; the rule says where the expected one comes from.
-  bool check_equal(std::string_view what, std::string_view observed, std::string_view expected,
-                   std::string_view rule = "");
-  bool check_equal(std::string_view what, std::size_t observed, std::size_t expected, std::string_view rule = "");
   // "[PASS] what: detail" / "[FAIL] what: detail". The detail must be true whichever way the
   // check went (a count, what was seen), or be given for each outcome.
   bool check(std::string_view what, bool ok, std::string_view detail = "");
@@ -141,21 +142,20 @@ std::optional<minimodel::NotImplemented> attempt(const std::function<void()>& bo
 // prints its "not implemented yet" line and exits 1: the lab's checks did not all pass.
 int run(CommandLine& command_line, int argc, char** argv, const std::function<int()>& body);
 
-// Writes a file through a temporary beside it and a rename, so a failure leaves no partial
-// file. Throws minimodel::Error naming the path and the reason.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// Writing files, and formatting text and numbers: src/cli_support, shared with the tools.
+using cli_support::display_width;
+using cli_support::pad_left;
+using cli_support::pad_right;
+using cli_support::with_commas;
+using cli_support::write_file_atomically;
 
 // Fixed-precision numbers for the tables: "-0.260070", widths aligned by the caller.
-std::string number(double value, int decimals = 6);
-// "103,680": thousands separated, the same in every locale.
-std::string with_commas(std::size_t n);
+inline std::string number(double value, int decimals = 6) { return cli_support::fixed(value, decimals); }
 // "[ 0.999995, -0.999995 ]" for one row.
 std::string row(std::span<const double> values, int decimals = 6);
 std::string row(std::span<const float> values, int decimals = 6);
 
 // "(4, 8, 16) · (4, 16, 8)": a trace event's operand shapes joined by its combining sign.
 std::string format_inputs(const minimodel::TraceEvent& event);
-
-nlohmann::json shape_json(const minimodel::Shape& shape);
 
 }  // namespace lab

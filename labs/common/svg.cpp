@@ -13,14 +13,6 @@ namespace {
 constexpr std::string_view kSans = "DejaVu Sans, Verdana, Arial, sans-serif";
 constexpr std::string_view kMono = "DejaVu Sans Mono, Menlo, Consolas, monospace";
 
-std::size_t code_points(std::string_view text) {
-  std::size_t n = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) ++n;  // not a UTF-8 continuation byte
-  }
-  return n;
-}
-
 // "#c0392b" -> "c0392b", for ids of gradients and markers that depend on a colour.
 std::string colour_id(std::string_view colour) {
   std::string id;
@@ -31,14 +23,6 @@ std::string colour_id(std::string_view colour) {
 }
 
 }  // namespace
-
-std::string num(double value, int decimals) {
-  std::string text = fmt::format("{:.{}f}", value, decimals);
-  // "-0.0" is 0: print the sign only when it means something, so that a value on either side
-  // of zero by rounding noise prints the same.
-  if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
-  return text;
-}
 
 std::string escape(std::string_view text) {
   std::string out;
@@ -55,7 +39,7 @@ std::string escape(std::string_view text) {
 }
 
 double text_width(std::string_view text, double size) {
-  return 0.6 * size * static_cast<double>(code_points(text));
+  return 0.6 * size * static_cast<double>(cli_support::display_width(text));
 }
 
 Document::Document(double width, double height, std::string title, std::string description)
@@ -79,20 +63,6 @@ void Document::line(double x1, double y1, double x2, double y2, std::string_view
                               num(x1), num(y1), num(x2), num(y2), stroke, num(width));
   if (dashed) e += R"svg( stroke-dasharray="4 3")svg";
   body_.push_back(e + "/>");
-}
-
-void Document::arrow(double x1, double y1, double x2, double y2, std::string_view stroke, double width) {
-  // One marker per colour, defined where first used (SVG allows <defs> anywhere).
-  const std::string id = "arrow-" + colour_id(stroke);
-  if (std::find(defined_.begin(), defined_.end(), id) == defined_.end()) {
-    defined_.push_back(id);
-    body_.push_back(fmt::format(
-        R"svg(<defs><marker id="{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="{}"/></marker></defs>)svg",
-        id, stroke));
-  }
-  body_.push_back(fmt::format(
-      R"svg(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="{}" marker-end="url(#{})"/>)svg",
-      num(x1), num(y1), num(x2), num(y2), stroke, num(width), id));
 }
 
 void Document::text(double x, double y, std::string_view content, const Font& f) {

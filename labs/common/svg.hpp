@@ -22,11 +22,12 @@
 #include <vector>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/text.hpp"
 
 namespace lab::svg {
 
 // Numbers for coordinates and opacities: fixed decimals, never an exponent, never "-0".
-std::string num(double value, int decimals = 1);
+inline std::string num(double value, int decimals = 1) { return cli_support::fixed(value, decimals); }
 
 // Text as it must appear inside an SVG: & < > " escaped ("<bos>" -> "&lt;bos&gt;").
 std::string escape(std::string_view text);
@@ -77,7 +78,6 @@ class Document {
   void rect(double x, double y, double w, double h, const Paint& paint);
   void line(double x1, double y1, double x2, double y2, std::string_view stroke,
             double width = 1.0, bool dashed = false);
-  void arrow(double x1, double y1, double x2, double y2, std::string_view stroke, double width = 1.0);
   void text(double x, double y, std::string_view content, const Font& font = {});
   // The diagram's title, centred at the top (and the <title> element, for screen readers).
   void heading(std::string_view title, std::string_view subtitle = "");

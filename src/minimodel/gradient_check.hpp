@@ -49,12 +49,10 @@ namespace minimodel {
 constexpr double kFiniteDifferenceStep = 1e-6;
 constexpr double kFiniteDifferenceTolerance = 1e-6;
 
-// fp32 vs double. The forward's own bound (tests/test_forward_vs_reference.cpp) is L·K·u:
-// L = 2 blocks, K = 256 the longest sum (d_ff), u = 2^-24, i.e. 3.05e-5 relative. The backward
-// starts from activations that carry that error and adds a pass of the same depth and the
-// same longest sums (dx = dy·W_2ᵀ sums d_ff terms; dW = xᵀ·dy sums T ≤ 32), so its bound is
-// twice the forward's: 2·L·K·u = 6.1e-5. Measured worst 1.8e-6 (RMSNorm variant of the small
-// config), a margin of 34× (the forward's worst entry leaves 12× against its own tolerance).
+// fp32 vs double: 2·L·K·u, twice the forward's bound, derived in src/minimodel/tolerance.hpp
+// (backward_tolerance(config)); the tests and tools/gradcheck apply it per config. The
+// default below is the locked config's, 2·2·256·2^-24 = 6.1e-5. Measured worst 1.8e-6
+// (RMSNorm variant of the small config, whose own bound is 2·2·16·2^-24 = 3.8e-6).
 constexpr double kFp32Tolerance = 2.0 * 2.0 * 256.0 * 0x1p-24;
 
 struct TensorGradientCheck {

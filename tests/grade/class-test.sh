@@ -25,6 +25,7 @@
 # Exit status 0 when every expectation holds; 1 otherwise, naming the first that does not.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+mapfile -t lab_folders < "$repo/labs/labs.txt"   # the list of the labs
 build="$(cd "${1:-$repo/build}" && pwd)"
 root="${GRADE_TEST_DIR:-$build/grade-class-test}"
 subs="$root/submissions"
@@ -166,9 +167,9 @@ submission "$cheat"
   printf '\n// A cheat: print the reference output of the lab that runs, and stop before it computes.\n'
   printf '#include <cerrno>\n#include <cstdio>\n#include <cstdlib>\n#include <cstring>\nnamespace {\n'
   printf 'const char* const kCopied[][2] = {\n'
-  for dir in "$repo"/labs/[0-9][0-9]-*/; do
-    printf '    {"lab%s", R"COPIED(' "$(basename "$dir")"
-    cat "$dir/expected.txt"
+  for folder in "${lab_folders[@]}"; do
+    printf '    {"lab%s", R"COPIED(' "$folder"
+    cat "$repo/labs/$folder/expected.txt"
     printf ')COPIED"},\n'
   done
   printf '};\nstruct PrintCopied {\n  PrintCopied() {\n'
@@ -183,9 +184,9 @@ status=0
   --list-failing > "$root/prints-reference.failing" || true
 # The copied outputs pass every default run (no "labNN | check" line without a [run]) ...
 expect_not "$root/prints-reference.failing" "^lab[0-9]+ \| [^[]" "prints-reference: a default run failed, so the cheat was not a copy"
-for dir in "$repo"/labs/[0-9][0-9]-*/; do
-  cmp -s "$dir/expected.txt" "$results/prints-reference/outputs/lab$(basename "$dir" | cut -c1-2).txt" ||
-    fail "prints-reference: the default run of $(basename "$dir") did not print its expected.txt"
+for folder in "${lab_folders[@]}"; do
+  cmp -s "$repo/labs/$folder/expected.txt" "$results/prints-reference/outputs/lab${folder:0:2}.txt" ||
+    fail "prints-reference: the default run of $folder did not print its expected.txt"
 done
 # ... and every lab fails on its hidden runs.
 expect "$results/prints-reference/report.txt" "^overall: FAIL, 0 of [0-9]+ labs pass"

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/files.hpp"
 #include "files.hpp"
 #include "grade.hpp"
 #include "report.hpp"
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
   try {
     if (!gradebook.empty()) {
       const std::string csv = labdiff::gradebook_csv(folder);
-      labdiff::write_file_atomically(gradebook, csv);
+      cli_support::write_file_atomically(gradebook, csv);
       fmt::print("labgrade: wrote {} ({} students)\n", gradebook, labdiff::split_lines(csv).size() - 1);
       return 0;
     }
@@ -194,8 +195,8 @@ int main(int argc, char** argv) {
     } else {
       labdiff::print_report(g);
     }
-    if (!json_path.empty()) labdiff::write_file_atomically(json_path, labdiff::to_json(g));
-    if (!feedback_path.empty()) labdiff::write_file_atomically(feedback_path, labdiff::feedback_text(g));
+    if (!json_path.empty()) cli_support::write_file_atomically(json_path, labdiff::to_json(g));
+    if (!feedback_path.empty()) cli_support::write_file_atomically(feedback_path, labdiff::feedback_text(g));
     return g.passed() ? 0 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "labgrade: error: {}\n", e.what());

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "cli_support/command_line.hpp"
+#include "cli_support/files.hpp"
 #include "compare.hpp"
 #include "files.hpp"
 #include "text.hpp"
@@ -139,7 +140,7 @@ int main(int argc, char** argv) {
     }
     if (update) {
       const std::string updated = labdiff::update_chapter(a, b);
-      labdiff::write_file_atomically(first, updated);
+      cli_support::write_file_atomically(first, updated);
       // The prose around the excerpts is not rewritten: say how many of its quotes of this
       // output it now gets wrong (a person rewrites them; labdiff --chapter lists them).
       std::size_t quotes = 0;

@@ -24,8 +24,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 KATEX = "/usr/share/javascript/katex"
 IMAGE_EXT = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
-LANG = {".cpp": "cpp", ".hpp": "cpp", ".h": "cpp", ".cc": "cpp", ".cmake": "cmake",
+LANG = {".md": "markdown", ".cpp": "cpp", ".hpp": "cpp", ".h": "cpp", ".cc": "cpp", ".cmake": "cmake",
         ".sh": "bash", ".json": "json", ".py": "python", ".yml": "yaml", ".yaml": "yaml"}
+# Markdown shown as text, not as a page: tools/handout/README.md becomes a handout's README.md,
+# so its links are written for the handout's root and lead nowhere from tools/handout/.
+AS_TEXT = {"tools/handout/README.md"}
 # [text](target "title") and ![alt](target); not inside code (see _outside_code).
 LINK = re.compile(r'(!?\[(?:[^\]\[]|\[[^\]]*\])*\]\()(<[^>]*>|[^)\s]+)((?:\s+"[^"]*")?\))')
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -37,8 +40,9 @@ def die(msg):
 
 
 def _segments(text):
-    """Splits markdown into (is_code, text) pieces: fenced blocks and inline code spans are
-    code, so an example link inside them is left alone."""
+    """Splits markdown into (is_code, text) pieces, fenced blocks being code, so an example
+    link inside one is left alone. (Inline code is not set apart: a link's text is often code,
+    [`src/minimodel/attention.cpp`](...).)"""
     out, buf, fence = [], [], None
     for line in text.splitlines(keepends=True):
         m = FENCE.match(line)
@@ -53,19 +57,7 @@ def _segments(text):
         else:
             buf.append(line)
     out.append((fence is not None, "".join(buf)))
-    pieces = []
-    for is_code, seg in out:
-        if is_code:
-            pieces.append((True, seg))
-            continue
-        # inline code spans
-        pos = 0
-        for m in re.finditer(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)", seg):
-            pieces.append((False, seg[pos:m.start()]))
-            pieces.append((True, m.group(0)))
-            pos = m.end()
-        pieces.append((False, seg[pos:]))
-    return pieces
+    return out
 
 
 class Stager:
@@ -108,7 +100,7 @@ class Stager:
             new = path.rstrip("/") + "/README.md"
             resolved = os.path.join(resolved, "README.md")
         ext = os.path.splitext(resolved)[1].lower()
-        if ext == ".md":
+        if ext == ".md" and resolved not in AS_TEXT:
             self.add_page(resolved)
         elif ext in IMAGE_EXT:
             self._copy(resolved)
@@ -201,15 +193,15 @@ def build(repo, out, fixtures=False):
     os.makedirs(docs)
     copy_assets(repo, docs, out)
 
+    cfg = load_config(config_file=os.path.join(HERE, "mkdocs.yml"), docs_dir=docs, site_dir=site)
     if fixtures:
         # Pages that must fail the browser check, each for the reason its name says.
-        src = os.path.join(HERE, "fixtures")
-        shutil.copytree(src, docs, dirs_exist_ok=True)
+        shutil.copytree(os.path.join(HERE, "fixtures"), docs, dirs_exist_ok=True)
         nav = None
+        cfg["site_name"] = "Browser check fixtures"
     else:
         stager = Stager(repo, docs)
-        cfg0 = load_config(config_file=os.path.join(HERE, "mkdocs.yml"))
-        nav = cfg0["nav"]
+        nav = cfg["nav"]
         if not any(isinstance(e, dict) and "For maintainers" in e for e in nav):
             extra = maintainer_pages(repo)
             if extra:
@@ -220,10 +212,7 @@ def build(repo, out, fixtures=False):
         print(f"site: staged {len(stager.staged)} markdown pages, {len(stager.sources)} source files "
               f"as pages, {len(stager.copied)} images")
 
-    cfg = load_config(config_file=os.path.join(HERE, "mkdocs.yml"), docs_dir=docs, site_dir=site)
     cfg["nav"] = nav
-    if fixtures:
-        cfg["site_name"] = "Browser check fixtures"
     mkdocs_build(cfg)
     print(f"site: built {site}")
 

@@ -48,7 +48,11 @@ const report = {};
 report.mermaid = all(".diagram-mermaid").map((el) => {
   const svg = el.querySelector(":scope > svg");
   const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
-  return { state: el.dataset.rendered || "never rendered", error: el.dataset.error || "",
+  // Mermaid draws some failures instead of throwing: an error picture, or a label it could
+  // not parse written as "Unsupported markdown: ...".
+  const text = svg ? svg.textContent : "";
+  const drawnError = (text.match(/Unsupported markdown: (list|heading|code|table|\w+)|Syntax error in text/) || [""])[0];
+  return { state: el.dataset.rendered || "never rendered", error: el.dataset.error || "", drawnError,
            width: box.width, height: box.height,
            nodes: svg ? svg.querySelectorAll("g.node").length : 0 };
 });
@@ -67,7 +71,8 @@ for (let n = walker.nextNode(); n; n = walker.nextNode()) {
 report.images = all("img").map((img) => ({ src: img.getAttribute("src"), alt: img.alt,
   loaded: img.complete && img.naturalWidth > 0 }));
 report.links = all("a[href]").map((a) => ({ href: a.href, raw: a.getAttribute("href"),
-  text: short(a.textContent) || a.title || "(no text)", inContent: content.contains(a) }));
+  text: short(a.textContent) || a.title || "(no text)",
+  inContent: content.contains(a) && !a.classList.contains("headerlink") }));
 report.loaded = performance.getEntriesByType("resource").map((e) => e.name)
   .concat(all("script[src], link[href][rel~=stylesheet], link[href][rel~=preconnect], img[src], iframe[src]")
     .map((e) => e.src || e.href));
@@ -152,6 +157,9 @@ class Checker:
             if d["state"] != "ok":
                 fails.append(Failure(rel, "mermaid", f"Mermaid diagram {i}",
                                      f"{d['state']}: {d['error'] or 'no SVG'}"))
+            elif d["drawnError"]:
+                fails.append(Failure(rel, "mermaid", f"Mermaid diagram {i}",
+                                     f"drew an error instead of a label: \"{d['drawnError']}\""))
             elif d["width"] < 10 or d["height"] < 10 or d["nodes"] == 0:
                 fails.append(Failure(rel, "mermaid", f"Mermaid diagram {i}",
                                      f"SVG is empty ({d['width']:.0f}x{d['height']:.0f} px, {d['nodes']} nodes)"))
@@ -224,17 +232,19 @@ def pages_of(folder):
 def screenshots(driver, base, folder):
     os.makedirs(folder, exist_ok=True)
     driver.set_window_size(1280, 1000)
-    driver.get(base + "site/labs/00-block-by-hand/README.html")
+    driver.get(base + "site/labs/00-block-by-hand/index.html")
     WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: d.execute_script("return window.siteRendered === true"))
     driver.save_screenshot(os.path.join(folder, "lab00-top.png"))
     driver.execute_script("const d = document.querySelector('details.lab-output'); d.open = true;"
                           "d.scrollIntoView();")
     time.sleep(0.2)
     driver.save_screenshot(os.path.join(folder, "lab00-output.png"))
-    driver.set_window_size(1280, 2400)
+    driver.set_window_size(1280, 2000)
     driver.get(base + "site/theory/01-transformer-block.html")
     WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: d.execute_script("return window.siteRendered === true"))
-    driver.find_element("css selector", ".diagram-mermaid").screenshot(os.path.join(folder, "theory01-block.png"))
+    diagram = driver.find_element("css selector", ".diagram-mermaid")
+    driver.execute_script("arguments[0].scrollIntoView()", diagram)
+    diagram.screenshot(os.path.join(folder, "theory01-block.png"))
     driver.set_window_size(1280, 1000)
     print(f"site check: screenshots in {folder}/ (lab00-top, lab00-output, theory01-block)")
 
@@ -303,8 +313,8 @@ def main():
     print(f"site check: {counts['pages']} pages opened in headless Chromium, all clean: "
           f"{counts['mermaid']} Mermaid diagrams rendered, {counts['formulas']} formulas rendered, "
           f"{counts['images']} images loaded, {counts['links']} links to the site followed "
-          f"({counts['content_links']} in the chapters' text, {counts['anchors']} with an anchor; "
-          f"{targets} distinct targets), {counts['external']} links to other sites counted, not "
+          f"({counts['content_links']} of them written in the pages' text, the rest the theme's "
+          f"navigation and heading links; {counts['anchors']} with an anchor; {targets} distinct targets), {counts['external']} links to other sites counted, not "
           f"followed; no console error, nothing loaded from outside; "
           f"{len(controls)} negative controls failed as they must ({time.monotonic() - started:.0f} s)")
     return 0

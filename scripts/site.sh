@@ -9,6 +9,7 @@
 #   scripts/site.sh --check         the same build, then the browser check (site/check.py):
 #                                   every page opened in headless Chromium, and the negative
 #                                   controls (site/fixtures/) shown to fail, each for its reason
+#                                   (what scripts/test.sh runs as its stage 5)
 #
 # The site also opens from disk: build-site/site/index.html. The pages in it and their order
 # are set in site/mkdocs.yml (nav); docs/*.md, if present, are added as "For maintainers".

@@ -23,7 +23,7 @@
 #      console error, every Mermaid diagram an SVG, every formula rendered, every image loaded,
 #      every link into the site and its anchor landing, nothing loaded from outside; and the
 #      negative controls (site/fixtures/: a broken diagram, a dead link, a missing image, a bad
-#      formula, a throwing script), each failing for its own reason.
+#      formula, a throwing script, a web font), each failing for its own reason (about 30 s).
 # Stops at the first stage that fails.
 #
 #   scripts/test.sh           all five stages (about 11 minutes on 2 cores, from scratch)

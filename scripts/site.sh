@@ -3,7 +3,7 @@
 # from the current build), the diagrams and the conventions, one page each, maths and
 # Mermaid diagrams rendered by scripts the site serves itself (nothing is loaded from outside).
 #
-#   scripts/site.sh                 build the labs if needed, then the site into build-site/site/
+#   scripts/site.sh                 build the labs (preset release), then the site into build-site/site/
 #   scripts/site.sh --serve [PORT]  the same, then serve it at http://127.0.0.1:PORT/ (8000)
 #                                   for this machine only; Ctrl-C stops it
 #   scripts/site.sh --check         the same build, then the browser check (site/check.py):
@@ -26,10 +26,10 @@ scripts/setup.sh
 # Debian's python3 (mkdocs, selenium are its packages), whatever python3 comes first in PATH.
 py=/usr/bin/python3
 
-if ! ls build/bin/lab[0-9][0-9]-* >/dev/null 2>&1; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release -j2
-fi
+# The labs' pages show the labs' output of the current sources: build them (nothing to do when
+# the build is up to date).
+cmake --preset release >/dev/null
+cmake --build --preset release -j2
 
 started=$SECONDS
 "$py" site/build.py . build-site

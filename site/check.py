@@ -130,7 +130,7 @@ class Checker:
         self.origin = base.rstrip("/")
         self.targets = {}  # url without fragment -> (ok, why, ids)
         self.counts = dict(pages=0, mermaid=0, formulas=0, images=0, links=0, content_links=0,
-                           anchors=0, external=0)
+                           anchors=0, content_anchors=0, external=0)
         self.targets_checked = set()
 
     def page(self, rel):
@@ -194,6 +194,7 @@ class Checker:
                 fails.append(Failure(rel, "link", element, why))
             elif fragment:
                 self.counts["anchors"] += 1
+                self.counts["content_anchors"] += link["inContent"]
                 anchor = urllib.parse.unquote(fragment)
                 if ids is None:
                     fails.append(Failure(rel, "link", element, "anchor on something that is not a page"))
@@ -310,13 +311,20 @@ def main():
             print(f"site check: FAIL {f}")
         print(f"site check: {len(bad)} failure(s), listed above", file=sys.stderr)
         return 1
-    print(f"site check: {counts['pages']} pages opened in headless Chromium, all clean: "
-          f"{counts['mermaid']} Mermaid diagrams rendered, {counts['formulas']} formulas rendered, "
-          f"{counts['images']} images loaded, {counts['links']} links to the site followed "
-          f"({counts['content_links']} of them written in the pages' text, the rest the theme's "
-          f"navigation and heading links; {counts['anchors']} with an anchor; {targets} distinct targets), {counts['external']} links to other sites counted, not "
-          f"followed; no console error, nothing loaded from outside; "
-          f"{len(controls)} negative controls failed as they must ({time.monotonic() - started:.0f} s)")
+    pages = pages_of(site)
+    sources = sum(1 for p in pages if re.search(r"\.[A-Za-z0-9]+\.html$", p))
+    print(f"site check: {counts['pages']} pages opened in headless Chromium ({counts['pages'] - sources} "
+          f"from the markdown, {sources} source files shown as text), all clean:\n"
+          f"  {counts['mermaid']} Mermaid diagrams drawn as SVG, {counts['formulas']} formulas rendered "
+          f"by KaTeX, {counts['images']} images loaded;\n"
+          f"  {counts['links']} links into the site followed, {counts['anchors']} of them to an anchor "
+          f"({counts['content_links']} written in the pages' text, {counts['content_anchors']} of those to an "
+          f"anchor; the rest the theme's navigation; "
+          f"{targets} distinct targets);\n"
+          f"  {counts['external']} link(s) to other sites counted, not followed; no console error; "
+          f"nothing loaded from outside the site.\n"
+          f"site check: {len(controls)} negative controls failed, each for its own reason "
+          f"({time.monotonic() - started:.0f} s in all)")
     return 0
 
 

@@ -244,7 +244,9 @@ def screenshots(driver, base, folder):
     driver.get(base + "site/theory/01-transformer-block.html")
     WebDriverWait(driver, PAGE_TIMEOUT).until(lambda d: d.execute_script("return window.siteRendered === true"))
     diagram = driver.find_element("css selector", ".diagram-mermaid")
-    driver.execute_script("arguments[0].scrollIntoView()", diagram)
+    # The theme's sticky header would cover the diagram's top in a picture of the diagram alone.
+    driver.execute_script("document.querySelector('.md-header').style.visibility = 'hidden';"
+                          "arguments[0].scrollIntoView()", diagram)
     diagram.screenshot(os.path.join(folder, "theory01-block.png"))
     driver.set_window_size(1280, 1000)
     print(f"site check: screenshots in {folder}/ (lab00-top, lab00-output, theory01-block)")

@@ -1,5 +1,5 @@
-"""Builds the workbook's site: stages the repository's markdown into <out>/docs, then runs
-MkDocs on site/mkdocs.yml with docs_dir and site_dir pointing into <out>.
+"""Builds the workbook's site: stages the repository's markdown into OUT/site-docs, then runs
+MkDocs on site/mkdocs.yml with docs_dir OUT/site-docs and site_dir OUT/site.
 
 The markdown in the repository stays the single source; staging only
   - follows links from the pages in the nav: every linked .md file is staged too, every linked
@@ -11,7 +11,7 @@ The markdown in the repository stays the single source; staging only
     build-site/npm/, installed by scripts/setup.sh).
 Nothing is fetched: the build works offline once scripts/setup.sh has run.
 
-Usage: build.py REPO OUT [--fixtures]   (--fixtures: build site/fixtures/ into OUT instead)
+Usage: build.py REPO OUT [--fixtures]   (--fixtures: site/fixtures/ into OUT/fixtures instead)
 """
 import html
 import os
@@ -29,7 +29,7 @@ LANG = {".md": "markdown", ".cpp": "cpp", ".hpp": "cpp", ".h": "cpp", ".cc": "cp
 # Markdown shown as text, not as a page: tools/handout/README.md becomes a handout's README.md,
 # so its links are written for the handout's root and lead nowhere from tools/handout/.
 AS_TEXT = {"tools/handout/README.md"}
-# [text](target "title") and ![alt](target); not inside code (see _outside_code).
+# [text](target "title") and ![alt](target); not inside fenced code (see _segments).
 LINK = re.compile(r'(!?\[(?:[^\]\[]|\[[^\]]*\])*\]\()(<[^>]*>|[^)\s]+)((?:\s+"[^"]*")?\))')
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 

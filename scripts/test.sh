@@ -17,10 +17,16 @@
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer (a Debug build, so also the -O0 check of
 #      the reference outputs): the whole test suite again, then every lab on its own; any
 #      sanitizer report fails;
-#   4. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus.
+#   4. libFuzzer: each fuzz target for ${FUZZ_SECONDS:-30} seconds from its seed corpus;
+#   5. the site (scripts/site.sh --check): the chapters built into web pages, each lab's page
+#      with that lab's output from this build, then every page opened in headless Chromium: no
+#      console error, every Mermaid diagram an SVG, every formula rendered, every image loaded,
+#      every link into the site and its anchor landing, nothing loaded from outside; and the
+#      negative controls (site/fixtures/: a broken diagram, a dead link, a missing image, a bad
+#      formula, a throwing script, a web font), each failing for its own reason (about 30 s).
 # Stops at the first stage that fails.
 #
-#   scripts/test.sh           all four stages (about 11 minutes on 2 cores, from scratch)
+#   scripts/test.sh           all five stages (about 11 minutes on 2 cores, from scratch)
 #   scripts/test.sh --quick   stage 1 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,13 +39,13 @@ started=$SECONDS
 
 scripts/setup.sh
 
-stage "1/4 Release build and test suite"
+stage "1/5 Release build and test suite"
 cmake --preset release >/dev/null
 cmake --build --preset release
 ctest --preset release --parallel "$(nproc)"
 [ $quick -eq 1 ] && exit 0
 
-stage "2/4 student track: the solution graded, the untouched starter and a handout run, the mistakes named"
+stage "2/5 student track: the solution graded, the untouched starter and a handout run, the mistakes named"
 mkdir -p build/lab-output/graded
 mapfile -t lab_folders < labs/labs.txt   # the list of the labs
 for name in "${lab_folders[@]}"; do
@@ -51,7 +57,7 @@ scripts/handout-check.sh
 tests/grade/class-test.sh build
 scripts/mistakes.sh --require-coverage
 
-stage "3/4 ASan + UBSan build, test suite and labs"
+stage "3/5 ASan + UBSan build, test suite and labs"
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 # The sanitizers' options are compiled into every program (cmake/sanitizer_options.cmake).
@@ -67,8 +73,11 @@ for folder in "${lab_folders[@]}"; do
   echo "test.sh: ${lab} ran clean under ASan + UBSan"
 done
 
-stage "4/4 fuzzing, ${FUZZ_SECONDS:-30} s per target"
+stage "4/5 fuzzing, ${FUZZ_SECONDS:-30} s per target"
 scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
+stage "5/5 the site, built and checked in headless Chromium"
+scripts/site.sh --check
 
 echo
 echo "test.sh: all stages passed in $((SECONDS - started)) s"

@@ -32,6 +32,7 @@ if [ -d site ]; then packages+=(
   chromium              # the site's browser check (site/check.py), headless
   chromium-driver       # WebDriver for that Chromium
   python3-selenium      # the browser check's WebDriver client
+  fonts-noto-color-emoji  # the 🇪🇸 of each summary in the browser check's screenshots (else two boxes)
   npm                   # installs Mermaid (site/package-lock.json) for the site's diagrams
 ); fi
 

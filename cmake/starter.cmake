@@ -1,4 +1,4 @@
-# The starter code for students, derived from the solution (README, "For students").
+# The starter code for students, derived from the solution (docs/student-track.md).
 #
 # A piece of src/minimodel that this chapter teaches is marked in the solution itself:
 #
@@ -198,7 +198,7 @@ function(starter_strip in out name)
   set(banner
       "// Starter copy of ${name}, generated from the solution by cmake/starter.cmake.\n"
       "// This is YOUR copy: fill in every TODO(student). To start one file over, delete it and\n"
-      "// run `cmake --preset starter` again (README, \"For students\").\n"
+      "// run `cmake --preset starter` again (docs/student-track.md).\n"
       "#pragma GCC diagnostic push\n"
       "#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n"
       "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"

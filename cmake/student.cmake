@@ -1,4 +1,4 @@
-# How the files a student edits are compiled (README "For students"). They are the files of
+# How the files a student edits are compiled (docs/student-track.md). They are the files of
 # src/minimodel that hold a piece marked for the starter (cmake/starter.cmake):
 #   - in the instructor's starter build (preset "starter"), the student's copies in
 #     MINIMODEL_STUDENT_DIR/minimodel/ (student/ by default), written by cmake/starter.cmake;
@@ -15,7 +15,7 @@ function(minimodel_student_sources target)
 endfunction()
 
 # minimodel_student_library(<target> <source>...): the library of a student's build, fast to
-# build once and to rebuild after an edit (README "Performance", build times):
+# build once and to rebuild after an edit (docs/build.md):
 #  - the student's files (absolute paths) leave <target> for an object library of their own,
 #    <target>_pieces, whose objects <target> still holds. They compile one by one, so an edit
 #    recompiles one file, and read the headers they all parse (xtensor, most of their compile

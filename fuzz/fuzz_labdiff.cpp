@@ -1,5 +1,5 @@
-// Fuzz target: labdiff's parsers on arbitrary bytes, as a student may hand in (README,
-// "For instructors": submissions are untrusted text).
+// Fuzz target: labdiff's parsers on arbitrary bytes, as a student may hand in (docs/grading.md:
+// submissions are untrusted text).
 //
 // The input is two texts, EXPECTED and ACTUAL, split at its first NUL byte (without one, at its
 // middle). The contract under test:

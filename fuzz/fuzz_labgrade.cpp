@@ -1,4 +1,4 @@
-// Fuzz target: labgrade's parsers and reports on arbitrary bytes (README, "For instructors":
+// Fuzz target: labgrade's parsers and reports on arbitrary bytes (docs/grading.md:
 // submissions are untrusted text).
 //
 // The input is a REFERENCE output and a student's OUTPUT, split at its first NUL byte (without

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The instructor's grader (README, "For instructors"). Three ways to use it:
+# The instructor's grader (docs/grading.md). Three ways to use it:
 #
 #   scripts/grade.sh <folder> [labgrade options]
 #       grades a folder of a student's lab outputs: lab00.txt ... lab03.txt (what each lab

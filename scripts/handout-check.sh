@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI's proof that a handout works (scripts/test.sh stage 2; README "For students"), on the
+# CI's proof that a handout works (scripts/test.sh stage 2; docs/student-track.md), on the
 # handout a student would get, without this repository:
 #   1. scripts/handout.sh writes one into a scratch folder and verifies it (no marker, no line of
 #      the solution's regions, one commit); the verification must also catch a solution line

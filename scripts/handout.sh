@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The student's repository, without the solution (README "For students"): what a course hands
+# The student's repository, without the solution (docs/student-track.md): what a course hands
 # out. The instructor's repository (this one) keeps the solution.
 #
 #   scripts/handout.sh <dir>            writes the handout into <dir> (new or empty): a git

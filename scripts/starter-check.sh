@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# CI's proof that the untouched starter works (scripts/test.sh runs it; README "For
-# instructors"): generates the starter into a fresh scratch folder, builds it with
+# CI's proof that the untouched starter works (scripts/test.sh runs it; docs/ci.md): generates the starter into a fresh scratch folder, builds it with
 # AddressSanitizer + UndefinedBehaviorSanitizer, runs every lab, and checks that
 #   - no lab crashed: exit status 0 or 1 only, and no sanitizer report;
 #   - the checks that fail are exactly those in tests/starter/expected-failures.txt, each with

@@ -2,7 +2,7 @@
 # Quick start, command 2, and what CI runs: install what is missing, then
 #   1. Release: build, run the whole test suite (the bad-input battery and the lab reference
 #      diffs with OpenBLAS on 1 and 2 threads included);
-#   2. the student track, both ends (README "For students", "For instructors"): the solution's
+#   2. the student track, both ends (docs/student-track.md, docs/grading.md): the solution's
 #      lab outputs graded by labgrade (every check passes), then the untouched starter built
 #      fresh with ASan + UBSan, every lab run on it (no crash, no sanitizer report) and the
 #      checks it fails compared with tests/starter/expected-failures.txt; then a handout (the

@@ -197,7 +197,7 @@ int Report::finish() {
     print("FAIL: {} of {} checks of lab {} failed (see the [FAIL] lines above)", failures_, checks_,
           info_.number);
   }
-  // The starter build: what to write, in the pieces' order (README, "For students"): each
+  // The starter build: what to write, in the pieces' order (docs/student-track.md): each
   // piece's name starts with its number, bottom-up from LayerNorm to the closed form, so this
   // list agrees with the README's table and the TODOs whatever order the lab met them in.
   const auto number_of = [](const std::string& piece) {

@@ -83,7 +83,7 @@ class Report {
   // not counted in the verdict.
   void fact(std::string_view what, std::string_view detail = "");
 
-  // Pieces the student has not written yet (the starter build, README "For students"): they
+  // Pieces the student has not written yet (the starter build, docs/student-track.md): they
   // throw minimodel::NotImplemented. not_implemented() prints
   //   not implemented yet: <what>, see <chapter § section>
   // and a [FAIL] line for each of `checks` not already reported, since a section that stopped

@@ -36,7 +36,7 @@ class NumericalError : public Error {
   using Error::Error;
 };
 
-// A piece of the model that the starter build (the `starter` preset, README "For students")
+// A piece of the model that the starter build (the `starter` preset, docs/student-track.md)
 // leaves to the student: `what` names it, `where` the chapter section that explains it.
 // The labs catch it, print "not implemented yet: <what>, see <where>" and fail the checks
 // that need the piece; the solution never throws it.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The grader end to end (README "For instructors"; issue 14, item 8): scripts/grade.sh on
+# The grader end to end (docs/grading.md; issue 14, item 8): scripts/grade.sh on
 # submissions made from the solution's own piece files, each edited as a student might.
 #
 #   1. A class of four, graded with one command (--class): correct, one mistake (LayerNorm's

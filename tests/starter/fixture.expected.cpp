@@ -1,6 +1,6 @@
 // Starter copy of fixture.cpp, generated from the solution by cmake/starter.cmake.
 // This is YOUR copy: fill in every TODO(student). To start one file over, delete it and
-// run `cmake --preset starter` again (README, "For students").
+// run `cmake --preset starter` again (docs/student-track.md).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wunused-variable"

@@ -1,6 +1,6 @@
 #pragma once
-// Grading a student's lab outputs against reference outputs (labgrade, scripts/grade.sh, README
-// "For instructors"). A lab's checks are its "[PASS] name: detail" / "[FAIL] name: detail"
+// Grading a student's lab outputs against reference outputs (labgrade, scripts/grade.sh,
+// docs/grading.md). A lab's checks are its "[PASS] name: detail" / "[FAIL] name: detail"
 // lines; the name is the text up to the first ": ". A reference check passes in the student's
 // output when the student's line of the same name says PASS and matches the reference line under
 // labdiff's rules (words and integers exactly, decimals within the tolerance), so a PASS printed

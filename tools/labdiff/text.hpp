@@ -1,5 +1,5 @@
 #pragma once
-// A student's file is untrusted text (README "For instructors"): it may be binary junk, a
+// A student's file is untrusted text (docs/grading.md): it may be binary junk, a
 // 100 MB file, one line of a million characters or not UTF-8. labdiff and labgrade read every
 // lab output through these functions, so that such a file gets a verdict that says what it is
 // instead of an exception, a long stall or a terminal full of bytes.

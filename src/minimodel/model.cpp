@@ -64,12 +64,24 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   ln_final_->forward(ws.h, ws.next);               // (T, d) -> (T, d)
   lm_head_->forward(ws.next, ws.logits);           // (T, d) -> (T, V)
   // STARTER-END
+  if (options.activations != nullptr) keep_final_activations(*options.activations);
   if (options.check_finite) {
     const float* logits = ws.logits.data();
     const bool finite = std::all_of(logits, logits + ws.logits.size(), [](float v) { return std::isfinite(v); });
     if (!finite) locate_non_finite(tokens, options);
   }
   return ws.logits;
+}
+
+void MiniGPT::keep_final_activations(ActivationRecord& record) const {
+  // ln_final's input is the last block's output, kept by that block. Its output is what the
+  // tied head read: the forward's student code leaves no buffer that surely holds it, so
+  // ln_final runs again on the kept input (the same function on the same values: the same
+  // bits), silenced so that a tracer sees it once.
+  const Matrix& last = record.blocks.at(blocks_.size() - 1).resid2;
+  norm_statistics(*ln_final_, last, record.ln_final_stats);
+  const TracePause silent;
+  ln_final_->forward(last, record.ln_final);
 }
 
 void MiniGPT::locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const {

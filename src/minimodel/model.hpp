@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "minimodel/activations.hpp"
 #include "minimodel/block.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/embedding.hpp"
@@ -76,6 +77,8 @@ class MiniGPT {
 
  private:
   // Re-runs a forward whose logits were not finite under a FiniteGuard; always throws.
+  // Fills the record's ln_final_stats and ln_final (the blocks filled theirs).
+  void keep_final_activations(ActivationRecord& record) const;
   [[noreturn]] void locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const;
 
   MiniGPTConfig config_;

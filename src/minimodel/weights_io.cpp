@@ -495,21 +495,13 @@ std::optional<std::string> first_difference(const MiniGPTConfig& in_file,
 // d_head/2 pairs) are the one allocation the tensors do not bound, so they are capped too.
 void check_config_fits_data(const MiniGPTConfig& config, std::uint64_t data_size) {
   const std::uint64_t floats_held = data_size / kBytesPerF32;
-  // In long double first: with sizes up to 2^24 the exact count could overflow 64 bits.
-  const long double V = static_cast<long double>(config.vocab_size());
-  const long double d = static_cast<long double>(config.d_model());
-  const long double L = static_cast<long double>(config.n_layers());
-  const long double f = static_cast<long double>(config.d_ff());
-  const long double norm = config.norm() == NormKind::layer_norm ? 2 * d : d;
-  const long double biases = config.ffn_biases() ? f + d : 0;
-  const long double implied = V * d + L * (4 * d * d + 2 * d * f + biases + 2 * norm) + norm;
-  const bool fits = implied <= static_cast<long double>(floats_held);
-  if (!fits || closed_form_parameter_count(config) != floats_held) {
+  // The count of the tensors the config implies, from the same modules the model builds (not
+  // the closed form: that is a student's piece, and a formula to check, not to rely on).
+  const std::optional<std::uint64_t> implied = MiniGPT::checked_parameter_count(config);
+  if (implied != floats_held) {
     fail("the config in __metadata__ ({}) has {} parameters, but the file holds {} bytes of "
          "tensor data ({} floats); the metadata does not describe these tensors",
-         config.describe(),
-         fits ? fmt::format("{}", closed_form_parameter_count(config))
-              : fmt::format("about {:.3g}", implied),
+         config.describe(), implied ? fmt::format("{}", *implied) : std::string("more than 2^64"),
          data_size, floats_held);
   }
   const std::uint64_t rope_entries = config.context_len() * config.d_head();

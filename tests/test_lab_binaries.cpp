@@ -10,7 +10,7 @@
 #include <string>
 
 #include "minimodel/model.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "run_binary.hpp"
 #include "helpers.hpp"
 

@@ -50,8 +50,8 @@ constexpr std::size_t kRowBlock = 64;
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
-// Copies a (rows, keys) block of head h, query rows from r0, into the (H, T, T) buffer a
-// tracer reads: the picture is assembled from the blocks the forward used.
+// Copies a (rows, keys) block of head h, query rows from r0, into an (H, T, T) buffer (a
+// tracer's, or the activation record's): the picture is assembled from the blocks the forward used.
 void keep_block(const float* block, std::size_t rows, std::size_t keys, float* traced, std::size_t h,
                 std::size_t r0, std::size_t T) {
   for (std::size_t r = 0; r < rows; ++r) {
@@ -104,7 +104,8 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      the concat free. With the mask, a block of queries ends at row r1 − 1, so the keys
   //      from r1 on are all in its future: they are not computed at all, which gives what
   //      exp(−∞) = 0 would give. A tracer that wants the full (H, T, T) picture gets them
-  //      computed and masked like the rest (keys = T): the weights come out identical.
+  //      computed and masked like the rest (keys = T): the weights come out identical. So does an
+  //      activation record, which keeps the weights for the backward.
   ensure_shape(b.heads, T, d);
   b.weights.resize(std::min(kRowBlock, T) * T);
   if (trace_values) {

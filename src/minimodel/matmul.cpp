@@ -20,12 +20,7 @@ CBLAS_INT blas_int(std::size_t n) {
   return static_cast<CBLAS_INT>(n);
 }
 
-thread_local GemmRecorder* active_recorder = nullptr;
-
 }  // namespace
-
-GemmRecorder::GemmRecorder() : outer_(active_recorder) { active_recorder = this; }
-GemmRecorder::~GemmRecorder() { active_recorder = outer_; }
 
 void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b, MutableMatrixView c,
           float alpha, float beta) {
@@ -37,9 +32,6 @@ void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose
     throw Error(fmt::format("gemm shape mismatch: {}({}, {}) · {}({}, {}) -> ({}, {})",
                             ta ? "transpose" : "", a.rows, a.cols, tb ? "transpose" : "", b.rows,
                             b.cols, c.rows, c.cols));
-  }
-  if (active_recorder != nullptr) {
-    active_recorder->calls_.push_back({ta, tb, m, n, k, a.stride, b.stride, c.stride, alpha, beta});
   }
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               blas_int(m), blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,

@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "minimodel/flops.hpp"
-#include "minimodel/matmul.hpp"
+#include "gemm_recorder.hpp"
 #include "minimodel/model.hpp"
 #include "shapes.hpp"
 
@@ -72,10 +72,10 @@ void sgemm(benchmark::State& state, std::size_t K, std::size_t N, bool transpose
   set_threads(state);
   const std::size_t M = static_cast<std::size_t>(state.range(0));
   std::vector<float> a(M * K, 0.01f), b(K * N, 0.02f), c(M * N);
+  // On the BLAS's own cblas_sgemm, not through this program's recording one.
+  const minimodel::bench::GemmCall call{false, transpose, M, N, K, K, transpose ? K : N, N, 1.0f, 0.0f};
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(M),
-                static_cast<int>(N), static_cast<int>(K), 1.0f, a.data(), static_cast<int>(K), b.data(),
-                static_cast<int>(transpose ? K : N), 0.0f, c.data(), static_cast<int>(N));
+    minimodel::bench::replay(call, a.data(), b.data(), c.data());
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -83,7 +83,7 @@ void sgemm(benchmark::State& state, std::size_t K, std::size_t N, bool transpose
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Every product one forward makes (recorded by minimodel::GemmRecorder), replayed as bare
+// Every product one forward makes (recorded by GemmRecorder, gemm_recorder.hpp), replayed as bare
 // cblas_sgemm calls with the same shapes, strides, transposes, alpha and beta, each on buffers
 // of its own. Time per replay of all of them = what the forward's products cost on their own.
 void products(benchmark::State& state, Which which) {
@@ -92,9 +92,9 @@ void products(benchmark::State& state, Which which) {
   const std::size_t T = static_cast<std::size_t>(state.range(0));
   const std::vector<minimodel::TokenId> tokens = benchmark_tokens(m, T);
   minimodel::ForwardWorkspace workspace;
-  std::vector<minimodel::GemmCall> calls;
+  std::vector<minimodel::bench::GemmCall> calls;
   {
-    minimodel::GemmRecorder recorder;
+    minimodel::bench::GemmRecorder recorder;
     m.forward(tokens, workspace);
     calls = recorder.calls();
   }
@@ -103,7 +103,7 @@ void products(benchmark::State& state, Which which) {
   };
   std::vector<Operands> operands;
   double flops = 0;
-  for (const minimodel::GemmCall& g : calls) {
+  for (const minimodel::bench::GemmCall& g : calls) {
     const std::size_t a_rows = g.transpose_a ? g.k : g.m, b_rows = g.transpose_b ? g.n : g.k;
     operands.push_back({std::vector<float>(a_rows * g.lda, 0.01f), std::vector<float>(b_rows * g.ldb, 0.02f),
                         std::vector<float>(g.m * g.ldc, 0.0f)});
@@ -111,12 +111,9 @@ void products(benchmark::State& state, Which which) {
   }
   for (auto _ : state) {
     for (std::size_t i = 0; i < calls.size(); ++i) {
-      const minimodel::GemmCall& g = calls[i];
+      const minimodel::bench::GemmCall& g = calls[i];
       Operands& o = operands[i];
-      cblas_sgemm(CblasRowMajor, g.transpose_a ? CblasTrans : CblasNoTrans, g.transpose_b ? CblasTrans : CblasNoTrans,
-                  static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, o.a.data(),
-                  static_cast<int>(g.lda), o.b.data(), static_cast<int>(g.ldb), g.beta, o.c.data(),
-                  static_cast<int>(g.ldc));
+      minimodel::bench::replay(g, o.a.data(), o.b.data(), o.c.data());
     }
     benchmark::ClobberMemory();
   }

@@ -16,7 +16,7 @@
 #include "minimodel/config.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 //   - the Pre-LN identity path: with W_o and W_2 zeroed, a block's Jacobian is the identity;
 //   - negative controls: a wrong gradient, a missing mask, an unzeroed W_o are all caught.
 //
-// The tolerances and their derivation are in src/minimodel/gradient_check.hpp; the measured
+// The tolerances and their derivation are in src/minimodel/backward/gradient_check.hpp; the measured
 // errors are attached with INFO (run with -s) and printed by tools/gradcheck.
 #include <catch2/catch.hpp>
 
@@ -19,13 +19,13 @@
 
 #include <fmt/format.h>
 
-#include "minimodel/activation_store.hpp"
-#include "minimodel/backward.hpp"
+#include "minimodel/activations.hpp"
+#include "minimodel/backward/backward.hpp"
 #include "minimodel/errors.hpp"
-#include "minimodel/gradient_check.hpp"
+#include "minimodel/backward/gradient_check.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/random.hpp"
-#include "minimodel/reference_backward.hpp"
+#include "minimodel/backward/reference_backward.hpp"
 #include "minimodel/rope.hpp"
 #include "minimodel/tolerance.hpp"
 #include "minimodel/vocab.hpp"
@@ -141,10 +141,10 @@ TEST_CASE("every parameter gets a gradient of its shape, and E gets both of its 
   MiniGPT model;
   randomize_constants(model, 2);
   const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
-  ActivationStore store;
-  model.forward(tokens, {.tracer = &store});
+  ActivationRecord record;
+  model.forward(tokens, {.activations = &record});
   const Matrix G = upstream_gradient(tokens.size(), 64, 4);
-  const Gradients g = backward(model, store, tokens, G);
+  const Gradients g = backward(model, record, tokens, G);
 
   REQUIRE(g.parameters.size() == model.parameters().size());
   for (const Parameter& p : model.parameters()) {
@@ -157,7 +157,7 @@ TEST_CASE("every parameter gets a gradient of its shape, and E gets both of its 
 
   // The head alone: dE_head = Gᵀ·h. Rows of tokens the sequence never looks up get only that;
   // a looked-up row gets that plus the gradient of every position that looked it up.
-  const Matrix& h = store.at("ln_final", tokens.size(), 64);
+  const Matrix& h = record.ln_final;
   xt::xarray<float> head_only = xt::zeros<float>(model.embedding().E().value.shape());
   Matrix dh;
   lm_head_backward(h, model.embedding().E(), G, dh, head_only);
@@ -192,8 +192,8 @@ TEST_CASE("gradients are causal: output position i sends exactly nothing to inpu
   const std::size_t T = 12;
   const std::vector<TokenId> tokens = random_tokens(31, T, 64);
   for (bool masked : {true, false}) {
-    ActivationStore store;
-    model.forward(tokens, {.causal_mask = masked, .tracer = &store});
+    ActivationRecord record;
+    model.forward(tokens, {.causal_mask = masked, .activations = &record});
     std::size_t exact_zero_pairs = 0, leaking_pairs = 0, reached_pairs = 0;
     for (std::size_t i = 0; i < T; ++i) {
       // The upstream gradient is non-zero in row i only: d_embeddings is then the gradient
@@ -201,7 +201,7 @@ TEST_CASE("gradients are causal: output position i sends exactly nothing to inpu
       Matrix G = xt::zeros<float>({T, std::size_t{64}});
       const Matrix row = random_matrix(100 + i, 1, 64, 1.0);
       for (std::size_t v = 0; v < 64; ++v) G(i, v) = row(0, v);
-      const Gradients g = backward(model, store, tokens, G, {.causal_mask = masked});
+      const Gradients g = backward(model, record, tokens, G, {.causal_mask = masked});
       for (std::size_t j = 0; j < T; ++j) {
         bool all_zero = true;
         for (std::size_t c = 0; c < 64; ++c) all_zero = all_zero && g.d_embeddings(j, c) == 0.0f;
@@ -240,9 +240,9 @@ TEST_CASE("Pre-LN identity path: with W_o and W_2 zeroed a block's Jacobian is e
         W_2.value.fill(0.0f);
       }
       const TransformerBlock& block = model.block(index);
-      ActivationStore store;
+      ActivationRecord record;
       Matrix y;
-      block.forward(x, y, {.tracer = &store});
+      block.forward(x, y, {.activations = &record});
       // The full (T·d) × (T·d) Jacobian, one row per backward of a unit vector e_(t, c):
       // row (t, c) holds ∂y[t][c]/∂x.
       std::size_t identity_rows = 0, nonzero_above = 0, off_identity = 0;
@@ -253,7 +253,7 @@ TEST_CASE("Pre-LN identity path: with W_o and W_2 zeroed a block's Jacobian is e
         for (std::size_t c = 0; c < d; ++c) {
           dy.fill(0.0f);
           dy(t, c) = 1.0f;
-          const Matrix dx = block_backward(block, store, x, dy, grads);
+          const Matrix dx = block_backward(block, record.blocks.at(index), dy, grads);
           bool identity = true;
           for (std::size_t s = 0; s < T; ++s) {
             for (std::size_t k = 0; k < d; ++k) {
@@ -335,31 +335,54 @@ TEST_CASE("a deliberately wrong gradient is caught by the finite differences", "
   }
 }
 
-TEST_CASE("the activation store keeps what the backward reads, and only when asked", "[backward]") {
+TEST_CASE("the activation record keeps what the backward reads, typed, and can be reused", "[backward]") {
   const MiniGPT model;
-  const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);
-  ActivationStore store;
-  model.forward(tokens, {.tracer = &store});
-  // embed, ln_final, and 11 per block (ln1, v, q_rope, k_rope, weights, heads, resid1, ln2,
-  // pre, gelu, resid2); not the scores, masked scores, q, k, outputs or logits.
-  CHECK(store.size() == 2 + 11 * 2);
-  CHECK(store.contains("block_1.attn.weights"));
-  CHECK_FALSE(store.contains("block_0.attn.scores"));
-  CHECK_FALSE(store.contains("logits"));
-  CHECK(store.at("block_0.attn.weights", 4 * 8, 8).shape(0) == 32);
-  CHECK_THROWS_AS(store.at("block_0.ln1", 7, 64), Error);  // the wrong length is named
+  const std::vector<TokenId> tokens = Vocabulary::builtin().encode(kCanonicalText);  // T = 8
+  ActivationRecord record;
+  model.forward(tokens, {.activations = &record});
+  REQUIRE(record.blocks.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const BlockActivations& a = record.blocks[i];
+    INFO("block_" << i);
+    CHECK(first_missing(a, "block") == "");
+    CHECK(a.attn.weights.shape(0) == 4 * 8);  // (H·T, T)
+    CHECK(a.attn.weights.shape(1) == 8);
+    CHECK(a.ffn.pre.shape(1) == 256);
+    CHECK(a.ln1_stats.rstd.size() == 8);
+    // The kept statistics are the forward's: with gamma = 1 and beta = 0 (the initial values),
+    // LN1's output, kept as the attention's input, is (x − mean)·rstd bit for bit.
+    std::size_t differ = 0;
+    for (std::size_t t = 0; t < 8; ++t) {
+      for (std::size_t j = 0; j < 64; ++j) {
+        const float x_hat = (a.input(t, j) - a.ln1_stats.mean[t]) * a.ln1_stats.rstd[t];
+        if (x_hat != a.attn.input(t, j)) ++differ;
+      }
+    }
+    CHECK(differ == 0);
+    // The masked weights are exactly 0 in the record too: row 0 of head 0 sees key 0 only.
+    CHECK(a.attn.weights(0, 0) == 1.0f);
+    CHECK(a.attn.weights(0, 1) == 0.0f);
+  }
+  CHECK(record.ln_final.shape(0) == 8);
 
-  // One store holds one forward.
-  CHECK_THROWS_AS(model.forward(tokens, {.tracer = &store}), Error);
-
-  // Another sequence's store, or none, is refused with a clear Error.
   const Matrix G = upstream_gradient(8, 64, 1);
+  const Gradients first = backward(model, record, tokens, G);
+
+  // The record holds one forward: the next one overwrites it, and the backward checks that the
+  // record is the forward of its tokens.
   std::vector<TokenId> other = tokens;
   other[3] = 9;
-  CHECK_THROWS_AS(backward(model, store, other, G), Error);
-  ActivationStore empty;
-  CHECK_THROWS_WITH(backward(model, empty, tokens, G), Catch::Contains("embed"));
-  CHECK_THROWS_AS(backward(model, store, tokens, upstream_gradient(8, 63, 1)), Error);
+  model.forward(other, {.activations = &record});
+  CHECK_THROWS_WITH(backward(model, record, tokens, G), Catch::Contains("another forward"));
+  model.forward(tokens, {.activations = &record});
+  const bool same = backward(model, record, tokens, G).at("block_0.ln1.gamma") == first.at("block_0.ln1.gamma");
+  CHECK(same);
+
+  // A record the forward never filled, or the wrong upstream shape, is refused with a clear Error.
+  const ActivationRecord empty;
+  CHECK_THROWS_WITH(backward(model, empty, tokens, G), Catch::Contains("ForwardOptions::activations"));
+  CHECK_THROWS_AS(backward(model, record, tokens, upstream_gradient(8, 63, 1)), Error);
+  CHECK(first_missing(BlockActivations{}, "block_0") == "block_0.input");
 }
 
 TEST_CASE("per operation: RoPE's backward undoes it, GELU's derivative matches the double one", "[backward]") {

@@ -25,7 +25,7 @@
 
 #include "minimodel/config.hpp"
 #include "minimodel/model.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "run_binary.hpp"
 #include "helpers.hpp"
 

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "minimodel/flops.hpp"
-#include "minimodel/matmul.hpp"
 #include "minimodel/model.hpp"
 #include "helpers.hpp"
+#include "../bench/gemm_recorder.hpp"
 
 using namespace minimodel;
 
@@ -40,7 +40,7 @@ TEST_CASE("forward FLOPs of the GPT-2-small shape at T = 1024, by hand", "[flops
 }
 
 TEST_CASE("the products a locked forward hands to BLAS, as the benchmarks replay them", "[flops][bench]") {
-  // bench/ replays what GemmRecorder saw as "the forward's products alone": check that the
+  // bench/ replays what GemmRecorder (bench/gemm_recorder.hpp) saw as "the forward's products alone": check that the
   // recording is the forward's products, all of them, and nothing else.
   const MiniGPT model;
   const std::vector<TokenId> tokens = test_support::canonical();  // T = 8
@@ -48,11 +48,11 @@ TEST_CASE("the products a locked forward hands to BLAS, as the benchmarks replay
   ForwardWorkspace workspace;
   model.forward(tokens, workspace);  // outside any recorder: not recorded anywhere
 
-  std::vector<GemmCall> calls;
+  std::vector<bench::GemmCall> calls;
   {
-    GemmRecorder outer;
+    bench::GemmRecorder outer;
     {
-      GemmRecorder inner;
+      bench::GemmRecorder inner;
       model.forward(tokens, workspace);
       calls = inner.calls();
     }
@@ -62,7 +62,7 @@ TEST_CASE("the products a locked forward hands to BLAS, as the benchmarks replay
   // W_1, W_2. Then the tied head.
   REQUIRE(calls.size() == 2 * (3 + 2 * H + 3) + 1);
   double flops = 0;
-  for (const GemmCall& g : calls) flops += 2.0 * double(g.m) * double(g.n) * double(g.k);
+  for (const bench::GemmCall& g : calls) flops += 2.0 * double(g.m) * double(g.n) * double(g.k);
   // The causal scores are computed for the whole T × T block (the masked half is ignored, not
   // skipped, inside one block), so the attention counts T² pairs here, not T(T+1)/2.
   const ForwardFlops f = forward_flops(MiniGPTConfig(), T);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "minimodel/model.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "run_binary.hpp"
 #include "helpers.hpp"
 

@@ -7,6 +7,9 @@
 #include <numeric>
 
 #include "minimodel/attention.hpp"
+#include "minimodel/contract.hpp"
+#include "minimodel/errors.hpp"
+#include "minimodel/matmul.hpp"
 #include "minimodel/ffn.hpp"
 #include "minimodel/gelu.hpp"
 #include "minimodel/vector_math.hpp"
@@ -222,7 +225,7 @@ TEST_CASE("softmax rows sum to 1 and turn -inf into exactly 0", "[layers][attent
   constexpr float inf = std::numeric_limits<float>::infinity();
   std::vector<float> rows = {1, 2, 3, -inf,  // one masked entry
                              1000, 1000, -inf, -inf};  // huge values: max subtraction keeps exp finite
-  softmax_rows(rows.data(), 2, 4);
+  softmax_rows(rows, 2, 4);
   CHECK(rows[3] == 0.0f);
   CHECK(rows[6] == 0.0f);
   CHECK(rows[7] == 0.0f);
@@ -287,4 +290,31 @@ TEST_CASE("FFN on a toy by hand", "[layers][ffn]") {
   ffn.forward(matrix(1, 2, {1, 1}), out);
   CHECK(out(0, 0) == Approx(1.3413447460685429).margin(kTol));
   CHECK(out(0, 1) == 0.0f);
+}
+
+TEST_CASE("operands of the wrong shape are refused at entry, naming the shapes (Debug and sanitizer builds)",
+          "[layers][contract]") {
+  if (!kContractsChecked) {
+    // Release compiles the checks out (contract.hpp): nothing here could fail, so say so.
+    WARN("SKIPPED: operand shape checks are compiled out of this build (NDEBUG, no sanitizer); "
+         "run the debug or asan preset to test them");
+    return;
+  }
+  ParameterRegistry r;
+  const LayerNorm ln(r, "ln", 4, 1e-5);  // gamma and beta hold 4 floats
+  Matrix y;
+  // A row of 5 would read gamma[4] and beta[4], past their end.
+  CHECK_THROWS_WITH(ln.forward(matrix(1, 5, {1, 2, 3, 4, 5}), y),
+                    "ln: x (T, d) = (1, 5), gamma (d,) = (4), beta (d,) = (4)");
+  ln.forward(matrix(1, 4, {1, 2, 3, 4}), y);  // the right shape still passes
+
+  // A bias that does not match W's output columns.
+  Parameter& W = r.add("W", {2, 3}, InitRule::ones());
+  Parameter& b = r.add("b", {2}, InitRule::zeros());
+  CHECK_THROWS_WITH(linear(matrix(1, 2, {1, 1}), W, b, y),
+                    "linear: x (T, d_in) = (1, 2), W (d_in, d_out) = (2, 3), b (d_out,) = (2)");
+
+  // The softmax's buffer must hold rows·n floats.
+  std::vector<float> values(7, 0.0f);
+  CHECK_THROWS_WITH(softmax_rows(values, 2, 4), "softmax_rows: values (7) as (rows, n) = (2, 4)");
 }

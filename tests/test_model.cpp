@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "minimodel/errors.hpp"
@@ -67,6 +69,7 @@ TEST_CASE("counted tensors equal the closed form for a sweep of configs", "[mode
             INFO(c.describe());
             CHECK(model.parameter_count() == closed_form_parameter_count(c));
             CHECK(model.unique_storage_count() == model.parameter_count());
+            CHECK(MiniGPT::checked_parameter_count(c) == model.parameter_count());
           }
         }
       }
@@ -93,9 +96,27 @@ TEST_CASE("the counting variants: RMSNorm with gain only, no FFN biases", "[mode
         const MiniGPT model(c);
         CHECK(model.parameter_count() == closed_form_parameter_count(c));
         CHECK(model.unique_storage_count() == model.parameter_count());
+        CHECK(MiniGPT::checked_parameter_count(c) == model.parameter_count());
       }
     }
   }
+}
+
+TEST_CASE("the count of a config without building it: the loader's bound", "[model][registry]") {
+  // The weights loader bounds a file's config by this count before building the model.
+  CHECK(MiniGPT::checked_parameter_count(MiniGPTConfig()) == 103680);
+  // Large configs are counted, not built: exactly while the count fits 64 bits (here about
+  // 2^61.6), and as too large, never wrapped, once it does not.
+  const MiniGPTConfig huge({.d_model = 1 << 12, .n_heads = 1 << 8, .n_layers = 1 << 24, .d_ff = 1 << 24,
+                            .vocab_size = 1 << 24});
+  const std::optional<std::uint64_t> n = MiniGPT::checked_parameter_count(huge);
+  REQUIRE(n.has_value());
+  const std::uint64_t d = 1 << 12, L = 1 << 24, f = 1 << 24, V = 1 << 24;
+  CHECK(*n == V * d + L * (4 * d * d + 2 * d * f + f + d + 4 * d) + 2 * d);
+  // 2^24 layers of 4·(2^24)² = 2^50 attention weights each: 2^74 and more.
+  const MiniGPTConfig too_big({.d_model = 1 << 24, .n_heads = 1 << 20, .n_layers = 1 << 24, .d_ff = 1,
+                               .vocab_size = 1});
+  CHECK_FALSE(MiniGPT::checked_parameter_count(too_big).has_value());
 }
 
 TEST_CASE("the LM head shares the embedding's storage", "[model][tied]") {

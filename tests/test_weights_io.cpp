@@ -20,7 +20,7 @@
 
 #include "minimodel/errors.hpp"
 #include "minimodel/model.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "helpers.hpp"
 
 using namespace minimodel;

@@ -29,8 +29,8 @@
 #include "lab00_toy.hpp"
 #include "reference_match.hpp"
 #include "minimodel/config_json.hpp"
-#include "minimodel/activation_store.hpp"
-#include "minimodel/backward.hpp"
+#include "minimodel/activations.hpp"
+#include "minimodel/backward/backward.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/gelu.hpp"
 #include "minimodel/layer_norm.hpp"
@@ -603,13 +603,14 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   const std::size_t T = x.shape(0), d = x.shape(1);
 
   // The forward again, this time keeping what the backward reads (the forward above kept
-  // nothing: activations are stored only when a store is passed as the tracer).
-  minimodel::ActivationStore store;
+  // nothing: activations are kept only when a record is passed in the options).
+  minimodel::ActivationRecord record;
   Matrix y;
-  block.forward(x, y, {.tracer = &store});
+  block.forward(x, y, {.activations = &record});
+  const minimodel::BlockActivations& kept = record.blocks.at(0);
   // A block that skipped an operation recorded no activation for it: the backward has nothing
   // to read there, and every check of this section fails naming it.
-  if (const std::string missing = store.first_missing(block.name()); !missing.empty()) {
+  if (const std::string missing = minimodel::first_missing(kept, block.name()); !missing.empty()) {
     throw lab::Missing(fmt::format("the backward reads {}, which the block's forward never recorded", missing));
   }
 
@@ -620,13 +621,14 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   minimodel::Gradients grads = minimodel::zero_gradients(model.parameters());
   const auto gamma_grad = [&](const minimodel::LayerNorm& n) -> xt::xarray<float>& { return grads.at(n.gamma().name); };
   const auto beta_grad = [&](const minimodel::LayerNorm& n) { return &grads.at(n.beta()->name); };
-  const Matrix d_ln2 = minimodel::ffn_backward(block.ffn(), store, store.at("block_0.ln2", T, d), dy, grads);
+  const Matrix d_ln2 = minimodel::ffn_backward(block.ffn(), kept.ffn, dy, grads);
   Matrix dz_branch, dx_branch;
-  minimodel::norm_backward(block.ln2(), store.at("block_0.resid1", T, d), d_ln2, dz_branch,
-                           gamma_grad(block.ln2()), beta_grad(block.ln2()));
+  minimodel::norm_backward(block.ln2(), kept.resid1, kept.ln2_stats, d_ln2, dz_branch, gamma_grad(block.ln2()),
+                           beta_grad(block.ln2()));
   Matrix dz = dy + dz_branch;
-  const Matrix d_ln1 = minimodel::attention_backward(block.attn(), store, store.at("block_0.ln1", T, d), dz, grads, {});
-  minimodel::norm_backward(block.ln1(), x, d_ln1, dx_branch, gamma_grad(block.ln1()), beta_grad(block.ln1()));
+  const Matrix d_ln1 = minimodel::attention_backward(block.attn(), kept.attn, dz, grads, {});
+  minimodel::norm_backward(block.ln1(), x, kept.ln1_stats, d_ln1, dx_branch, gamma_grad(block.ln1()),
+                           beta_grad(block.ln1()));
   Matrix dx = dz + dx_branch;
 
   report.print("L = y[1][0], one output entry; every gradient below is ∂L/∂(that tensor), shape (2, 4)");
@@ -646,7 +648,7 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
 
   // The library's block_backward must be exactly this chain.
   minimodel::Gradients whole = minimodel::zero_gradients(model.parameters());
-  const Matrix dx_whole = minimodel::block_backward(block, store, x, dy, whole);
+  const Matrix dx_whole = minimodel::block_backward(block, kept, dy, whole);
   bool same = same_values(dx_whole, dx);
   for (const auto& [name, g] : whole.parameters) same = same && same_values(g, grads.at(name));
   // Both sides are the library's backward on the same stored activations: whatever the
@@ -699,7 +701,7 @@ void show_backward(lab::Report& report, const minimodel::MiniGPT& model, const M
   Matrix dy0 = xt::zeros<float>({T, d});
   dy0(0, 0) = 1.0f;
   minimodel::Gradients unused = minimodel::zero_gradients(model.parameters());
-  const Matrix dx0 = minimodel::block_backward(block, store, x, dy0, unused);
+  const Matrix dx0 = minimodel::block_backward(block, kept, dy0, unused);
   bool zero = true;
   for (std::size_t c = 0; c < d; ++c) zero = zero && dx0(1, c) == 0.0f;
   report.check("dy at position 0 alone sends exactly 0 to x at position 1 (causal)", zero,

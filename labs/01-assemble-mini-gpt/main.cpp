@@ -32,7 +32,7 @@
 #include "minimodel/tolerance.hpp"
 #include "minimodel/trace.hpp"
 #include "minimodel/vocab.hpp"
-#include "minimodel/weights_io.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "svg.hpp"
 
 namespace {

@@ -4,14 +4,16 @@
 #include <fmt/format.h>
 #include <limits>
 
+#include "minimodel/contract.hpp"
 #include "minimodel/vector_math.hpp"  // detail::exp_vectorizable
 #include "minimodel/matmul.hpp"
 
 namespace minimodel {
 
-void softmax_rows(float* values, std::size_t rows, std::size_t n) {
+void softmax_rows(std::span<float> values, std::size_t rows, std::size_t n) {
+  MINIMODEL_EXPECT(n >= 1 && values.size() == rows * n, "softmax_rows: values ({}) as (rows, n) = ({}, {})", values.size(), rows, n);
   for (std::size_t r = 0; r < rows; ++r) {
-    float* row = values + r * n;
+    float* row = values.data() + r * n;
     float max = row[0];
     for (std::size_t j = 1; j < n; ++j) max = std::max(max, row[j]);
     // Separate loops: the exponentials vectorise (exp(−∞) = 0 exactly), the float sum is kept
@@ -48,12 +50,12 @@ constexpr std::size_t kRowBlock = 64;
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
-// Copies a (rows, keys) block of head h, query rows from r0, into the (H, T, T) buffer a
-// tracer reads: the picture is assembled from the blocks the forward used.
-void keep_block(const float* block, std::size_t rows, std::size_t keys, std::vector<float>& traced,
-                std::size_t h, std::size_t r0, std::size_t T) {
+// Copies a (rows, keys) block of head h, query rows from r0, into an (H, T, T) buffer (a
+// tracer's, or the activation record's): the picture is assembled from the blocks the forward used.
+void keep_block(const float* block, std::size_t rows, std::size_t keys, float* traced, std::size_t h,
+                std::size_t r0, std::size_t T) {
   for (std::size_t r = 0; r < rows; ++r) {
-    std::copy(block + r * keys, block + (r + 1) * keys, traced.data() + (h * T + r0 + r) * T);
+    std::copy(block + r * keys, block + (r + 1) * keys, traced + (h * T + r0 + r) * T);
   }
 }
 
@@ -75,6 +77,7 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   const std::size_t T = x.shape(0), d = x.shape(1), H = n_heads_, dh = d_head_;
   const bool causal = options.causal_mask;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
+  MINIMODEL_EXPECT(T >= 1 && d == H * dh && W_q_.value.shape(0) == d, "{}: x (T, d_model) = ({}, {}), W_q (d_model, d_model) = ({}, {}), {} heads of d_head {}", name_, T, d, W_q_.value.shape(0), W_q_.value.shape(1), H, dh);
 
   // 1. Projections: (T, d) · (d, d) -> (T, d), no biases.
   linear(x, W_q_, b.q);
@@ -101,7 +104,8 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      the concat free. With the mask, a block of queries ends at row r1 − 1, so the keys
   //      from r1 on are all in its future: they are not computed at all, which gives what
   //      exp(−∞) = 0 would give. A tracer that wants the full (H, T, T) picture gets them
-  //      computed and masked like the rest (keys = T): the weights come out identical.
+  //      computed and masked like the rest (keys = T): the weights come out identical. So does an
+  //      activation record, which keeps the weights for the backward.
   ensure_shape(b.heads, T, d);
   b.weights.resize(std::min(kRowBlock, T) * T);
   if (trace_values) {
@@ -109,6 +113,9 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
       traced->resize(H * T * T);
     }
   }
+  AttentionActivations* const keep = b.keep;
+  if (keep != nullptr) ensure_shape(keep->weights, H * T, T);
+  const bool all_keys = trace_values || keep != nullptr;  // the full (H, T, T) picture is wanted
   for (std::size_t h = 0; h < H; ++h) {
     const float* q_h = b.q.data() + h * dh;
     const float* k_h = b.k.data() + h * dh;
@@ -116,19 +123,20 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
     float* heads_h = b.heads.data() + h * dh;
     for (std::size_t r0 = 0; r0 < T; r0 += kRowBlock) {
       const std::size_t r1 = std::min(T, r0 + kRowBlock), rows = r1 - r0;
-      const std::size_t keys = causal && !trace_values ? r1 : T;
+      const std::size_t keys = causal && !all_keys ? r1 : T;
       float* block = b.weights.data();  // (rows, keys), row stride `keys`
       gemm({q_h + r0 * d, rows, dh, d}, {k_h, keys, dh, d}, Transpose::yes, {block, rows, keys, keys}, scale);
-      if (trace_values) keep_block(block, rows, keys, b.traced_scores, h, r0, T);
+      if (trace_values) keep_block(block, rows, keys, b.traced_scores.data(), h, r0, T);
       if (causal) {
         for (std::size_t r = 0; r < rows; ++r) {
           // The causal mask: query i = r0 + r may read keys 0..i; the diagonal is never masked.
           for (std::size_t j = r0 + r + 1; j < keys; ++j) block[r * keys + j] = -kInfinity;
         }
       }
-      if (trace_values) keep_block(block, rows, keys, b.traced_masked, h, r0, T);
-      softmax_rows(block, rows, keys);
-      if (trace_values) keep_block(block, rows, keys, b.traced_weights, h, r0, T);
+      if (trace_values) keep_block(block, rows, keys, b.traced_masked.data(), h, r0, T);
+      softmax_rows({block, rows * keys}, rows, keys);
+      if (trace_values) keep_block(block, rows, keys, b.traced_weights.data(), h, r0, T);
+      if (keep != nullptr) keep_block(block, rows, keys, keep->weights.data(), h, r0, T);
       gemm({block, rows, keys, keys}, {v_h, keys, dh, d}, Transpose::no, {heads_h + r0 * d, rows, dh, d});
     }
   }
@@ -147,6 +155,14 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   // 7. Output projection.
   linear(b.heads, W_o_, out);
   trace_op(name_, "out", {b.heads, W_o_}, "·", out, "heads·W_o");
+
+  if (keep != nullptr) {  // copies into buffers that keep their memory from one forward to the next
+    keep->input = x;
+    keep->q_rope = b.q;
+    keep->k_rope = b.k;
+    keep->v = b.v;
+    keep->heads = b.heads;
+  }
 }
 
 }  // namespace minimodel

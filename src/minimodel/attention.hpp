@@ -12,9 +12,11 @@
 //             are skipped; inside the block the mask writes −∞ as above)
 //   heads   = concat_h(weights_h · v_h)       (T, d)
 //   out     = heads·W_o                       (T, d) · (d, d) -> (T, d)
+#include <span>
 #include <string>
 #include <vector>
 
+#include "minimodel/activations.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/forward_options.hpp"
 #include "minimodel/registry.hpp"
@@ -37,6 +39,9 @@ class CausalSelfAttention {
     std::vector<float> weights;  // one block of rows of one head's scores, then its weights
     // (H, T, T) copies of the blocks above at each stage, only when a tracer asks for values.
     std::vector<float> traced_scores, traced_masked, traced_weights;
+    // When not null, the forward also keeps there what the backward reads (set by the block
+    // from ForwardOptions::activations; null keeps nothing).
+    AttentionActivations* keep = nullptr;
   };
 
   // (T, d_model) -> (T, d_model). Resizes out when needed. Reports q, k, v, q_rope, k_rope,
@@ -64,7 +69,8 @@ class CausalSelfAttention {
 };
 
 // Softmax over each row of n values, in place, subtracting the row maximum first so exp()
-// never overflows. A -inf entry becomes exactly 0. Rows must hold at least one finite value.
-void softmax_rows(float* values, std::size_t rows, std::size_t n);
+// never overflows. A -inf entry becomes exactly 0. Rows must hold at least one finite value;
+// values holds exactly rows·n floats (checked in Debug and sanitizer builds).
+void softmax_rows(std::span<float> values, std::size_t rows, std::size_t n);
 
 }  // namespace minimodel

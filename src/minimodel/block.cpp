@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "minimodel/contract.hpp"
 #include "minimodel/errors.hpp"
 
 namespace minimodel {
@@ -9,6 +10,7 @@ namespace minimodel {
 TransformerBlock::TransformerBlock(ParameterRegistry& registry, std::size_t index,
                                    const MiniGPTConfig& config, const RotaryTable& rope)
     : name_(fmt::format("block_{}", index)),
+      index_(index),
       d_model_(config.d_model()),
       context_len_(config.context_len()),
       ln1_(registry, name_ + ".ln1", config.d_model(), config.ln_eps(), config.norm()),
@@ -20,6 +22,7 @@ namespace {
 
 // y = a + b, elementwise over (T, d): a residual connection.
 void add(const Matrix& a, const Matrix& b, Matrix& y) {
+  MINIMODEL_EXPECT(a.shape() == b.shape(), "residual add: a (T, d) = ({}, {}), b (T, d) = ({}, {})", a.shape(0), a.shape(1), b.shape(0), b.shape(1));
   ensure_shape(y, a.shape(0), a.shape(1));
   const float* pa = a.data();
   const float* pb = b.data();
@@ -43,10 +46,22 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
         name_, T, d, options.position_offset, d_model_, context_len_));
   }
   const TraceScope tracing(options.tracer);  // the modules report to it (trace.hpp)
+  // The record of this block, when the forward keeps one: the attention and the FFN fill their
+  // parts through their buffers, this function the rest (activations.hpp).
+  BlockActivations* keep = options.activations != nullptr ? &options.activations->block(index_) : nullptr;
+  b.attn.keep = keep != nullptr ? &keep->attn : nullptr;
+  b.ffn.keep = keep != nullptr ? &keep->ffn : nullptr;
   attention_sublayer(x, b.z, b, options);
   trace_op(name_, "resid1", {x, b.branch}, "+", b.z, "z = x + attn(ln1(x))");
   ffn_sublayer(b.z, y, b);
   trace_op(name_, "resid2", {b.z, b.branch}, "+", y, "y = z + ffn(ln2(z))");
+  if (keep != nullptr) {
+    keep->input = x;
+    norm_statistics(ln1_, x, keep->ln1_stats);
+    keep->resid1 = b.z;
+    norm_statistics(ln2_, b.z, keep->ln2_stats);
+    keep->resid2 = y;
+  }
 }
 
 void TransformerBlock::attention_sublayer(const Matrix& x, Matrix& z, Buffers& b,

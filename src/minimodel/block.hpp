@@ -52,7 +52,7 @@ class TransformerBlock {
 
  private:
   std::string name_;
-  std::size_t d_model_, context_len_;
+  std::size_t index_, d_model_, context_len_;
   LayerNorm ln1_;
   CausalSelfAttention attn_;
   LayerNorm ln2_;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 
 #include "minimodel/errors.hpp"
 
@@ -16,12 +17,15 @@ namespace {
 
 using nlohmann::json;
 
-// Each member type as a JSON value, one overload per type.
-json json_of(std::int64_t value) { return value; }
-json json_of(double value) { return value; }
-json json_of(GeluForm value) { return std::string(to_string(value)); }
-json json_of(NormKind value) { return std::string(to_string(value)); }
-json json_of(bool value) { return value; }
+// A member's value as JSON: numbers and booleans as they are, the enums by their names.
+template <typename Value>
+json json_of(Value value) {
+  if constexpr (std::is_enum_v<Value>) {
+    return std::string(to_string(value));
+  } else {
+    return value;
+  }
+}
 
 // The JSON type each member type needs, as type_name() would call it.
 constexpr std::string_view json_type_for(std::int64_t) { return "integer"; }

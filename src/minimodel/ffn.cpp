@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "minimodel/contract.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/gelu.hpp"
 #include "minimodel/matmul.hpp"
@@ -25,6 +26,7 @@ void FeedForward::forward(const Matrix& x, Matrix& out) const {
 }
 
 void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const {
+  MINIMODEL_EXPECT(x.shape(1) == W_1_.value.shape(0), "{}: x (T, d_model) = ({}, {}), W_1 (d_model, d_ff) = ({}, {})", name_, x.shape(0), x.shape(1), W_1_.value.shape(0), W_1_.value.shape(1));
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
   // STARTER-BEGIN 4 · FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   // | computes: hidden = x·W_1 + b_1, b_1 added to every row (no b_1 when b_1_ is nullptr)
@@ -39,11 +41,16 @@ void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const 
   }
   // STARTER-END
   trace_op(name_, "pre", {x, W_1_}, "·", hidden, b_1_ ? "x·W_1 + b_1" : "x·W_1");
+  if (buffers.keep != nullptr) {  // before GELU overwrites it in place
+    buffers.keep->input = x;
+    buffers.keep->pre = hidden;
+  }
 
   gelu_inplace(hidden.data(), hidden.size(), gelu_);
   trace_op(name_, "gelu", {hidden}, "", hidden,
            gelu_ == GeluForm::exact ? "GELU exact: 0.5·x·(1+erf(x/√2))"
                                     : "GELU tanh: 0.5·x·(1+tanh(√(2/π)·(x+0.044715x³)))");
+  if (buffers.keep != nullptr) buffers.keep->gelu = hidden;
 
   // STARTER-BEGIN 5 · FFN forward, gelu·W_2 + b_2 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   // | computes: out = GELU(hidden)·W_2 + b_2 (hidden holds the GELU already, in place)

@@ -3,6 +3,7 @@
 // Attention mixes positions; the FFN works inside each position (row) on its own.
 #include <string>
 
+#include "minimodel/activations.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/registry.hpp"
 #include "minimodel/trace.hpp"
@@ -18,6 +19,9 @@ class FeedForward {
 
   struct Buffers {
     Matrix hidden;  // (T, d_ff): the pre-activation, then GELU of it, in place
+    // When not null, the forward also keeps there what the backward reads (set by the block
+    // from ForwardOptions::activations; null keeps nothing).
+    FfnActivations* keep = nullptr;
   };
 
   // (T, d_model) -> (T, d_model). Resizes out when needed. Reports `<name>.pre`, `.gelu` and

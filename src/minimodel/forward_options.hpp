@@ -5,6 +5,7 @@
 namespace minimodel {
 
 class Tracer;
+struct ActivationRecord;
 
 struct ForwardOptions {
   // Index of the first position, so RoPE can continue a sequence. Reserved for the KV cache
@@ -14,6 +15,9 @@ struct ForwardOptions {
   bool causal_mask = true;
   // Receives every operation when not null.
   Tracer* tracer = nullptr;
+  // When not null, the forward keeps in it what the backward reads (activations.hpp). A
+  // forward without it keeps nothing.
+  ActivationRecord* activations = nullptr;
   // After the forward, scan the logits (cheap: O(T·V)); if one is NaN or infinite, run the
   // forward again under a FiniteGuard and throw NumericalError naming the first operation
   // that produced a non-finite value.

@@ -6,6 +6,7 @@
 // here). Only this file includes it: the header is heavy and nothing else needs it.
 #include <xtensor-blas/xblas.hpp>
 
+#include "minimodel/contract.hpp"
 #include "minimodel/errors.hpp"
 
 namespace minimodel {
@@ -19,12 +20,7 @@ CBLAS_INT blas_int(std::size_t n) {
   return static_cast<CBLAS_INT>(n);
 }
 
-thread_local GemmRecorder* active_recorder = nullptr;
-
 }  // namespace
-
-GemmRecorder::GemmRecorder() : outer_(active_recorder) { active_recorder = this; }
-GemmRecorder::~GemmRecorder() { active_recorder = outer_; }
 
 void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b, MutableMatrixView c,
           float alpha, float beta) {
@@ -37,9 +33,6 @@ void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose
                             ta ? "transpose" : "", a.rows, a.cols, tb ? "transpose" : "", b.rows,
                             b.cols, c.rows, c.cols));
   }
-  if (active_recorder != nullptr) {
-    active_recorder->calls_.push_back({ta, tb, m, n, k, a.stride, b.stride, c.stride, alpha, beta});
-  }
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               blas_int(m), blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
               blas_int(b.stride), beta, c.data, blas_int(c.stride));
@@ -50,11 +43,13 @@ void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c
 }
 
 void linear(const Matrix& x, const Parameter& W, Matrix& y) {
+  MINIMODEL_EXPECT(W.value.dimension() == 2 && x.shape(1) == W.value.shape(0), "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = {}", x.shape(0), x.shape(1), format_shape(Shape(W.value.shape().begin(), W.value.shape().end())));
   ensure_shape(y, x.shape(0), W.value.shape(1));
   gemm(view(x), view(W), Transpose::no, view(y));
 }
 
 void linear(const Matrix& x, const Parameter& W, const Parameter& b, Matrix& y) {
+  MINIMODEL_EXPECT(b.numel() == W.value.shape(1), "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = ({}, {}), b (d_out,) = ({})", x.shape(0), x.shape(1), W.value.shape(0), W.value.shape(1), b.numel());
   linear(x, W, y);
   const std::size_t rows = y.shape(0), cols = y.shape(1);
   const float* bias = b.data();

@@ -3,7 +3,6 @@
 // through here. Layout convention: a linear map is y = x·W + b with W of shape (d_in, d_out),
 // row-major, exactly as the parameters are stored and saved.
 #include <cstddef>
-#include <vector>
 
 #include "minimodel/registry.hpp"
 #include "minimodel/tensor.hpp"
@@ -36,32 +35,6 @@ void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c
 // backward does (weight gradients are xᵀ·dy, and they accumulate with beta = 1).
 void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose_b, MutableMatrixView c,
           float alpha, float beta);
-
-// One product as gemm() handed it to BLAS (row-major sgemm arguments).
-struct GemmCall {
-  bool transpose_a, transpose_b;
-  std::size_t m, n, k;        // op(a) is (m, k), op(b) is (k, n), c is (m, n)
-  std::size_t lda, ldb, ldc;  // row strides
-  float alpha, beta;
-};
-
-// While a recorder is alive, every gemm() on its thread is also appended to it: the list of
-// the products a forward makes, which bench/ replays on bare BLAS to measure them on their own.
-// Recorders nest (the innermost one records). Costs one thread-local read per product.
-class GemmRecorder {
- public:
-  GemmRecorder();
-  ~GemmRecorder();
-  GemmRecorder(const GemmRecorder&) = delete;
-  GemmRecorder& operator=(const GemmRecorder&) = delete;
-
-  const std::vector<GemmCall>& calls() const { return calls_; }
-
- private:
-  friend void gemm(MatrixView, Transpose, MatrixView, Transpose, MutableMatrixView, float, float);
-  std::vector<GemmCall> calls_;
-  GemmRecorder* outer_;
-};
 
 // y = x·W: (T, d_in) · (d_in, d_out) -> (T, d_out). Resizes y when needed.
 void linear(const Matrix& x, const Parameter& W, Matrix& y);

@@ -26,6 +26,27 @@ MiniGPT::MiniGPT(const MiniGPTConfig& config, std::uint64_t seed)
   registry_->initialize(seed);
 }
 
+std::optional<std::uint64_t> MiniGPT::checked_parameter_count(const MiniGPTConfig& config) {
+  // The modules the constructor builds, on registries that allocate nothing. Every block has
+  // the same shapes, so one block is built and counted L times: a config with millions of
+  // layers is refused without building millions of blocks. The attention only refers to its
+  // RoPE table and registers nothing from it, so a table of one pair at one position stands in.
+  using Registry = ParameterRegistry;
+  Registry embedding{Registry::ShapesOnly{}}, block{Registry::ShapesOnly{}}, final_norm{Registry::ShapesOnly{}};
+  const RotaryTable rope(2, 1, config.rope_base());
+  const Embedding e(embedding, config);
+  const TransformerBlock b(block, 0, config, rope);
+  const LayerNorm ln(final_norm, "ln_final", config.d_model(), config.ln_eps(), config.norm());
+  const std::optional<std::uint64_t> E = embedding.checked_count(), B = block.checked_count(),
+                                     F = final_norm.checked_count();
+  std::uint64_t blocks = 0, total = 0;
+  if (!E || !B || !F || __builtin_mul_overflow(*B, std::uint64_t{config.n_layers()}, &blocks) ||
+      __builtin_add_overflow(*E, blocks, &total) || __builtin_add_overflow(total, *F, &total)) {
+    return std::nullopt;
+  }
+  return total;
+}
+
 void MiniGPT::validate_tokens(std::span<const TokenId> tokens, std::size_t position_offset) const {
   const std::size_t T = tokens.size(), context = config_.context_len();
   if (T == 0) {
@@ -64,12 +85,24 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   ln_final_->forward(ws.h, ws.next);               // (T, d) -> (T, d)
   lm_head_->forward(ws.next, ws.logits);           // (T, d) -> (T, V)
   // STARTER-END
+  if (options.activations != nullptr) keep_final_activations(*options.activations);
   if (options.check_finite) {
     const float* logits = ws.logits.data();
     const bool finite = std::all_of(logits, logits + ws.logits.size(), [](float v) { return std::isfinite(v); });
     if (!finite) locate_non_finite(tokens, options);
   }
   return ws.logits;
+}
+
+void MiniGPT::keep_final_activations(ActivationRecord& record) const {
+  // ln_final's input is the last block's output, kept by that block. Its output is what the
+  // tied head read: the forward's student code leaves no buffer that surely holds it, so
+  // ln_final runs again on the kept input (the same function on the same values: the same
+  // bits), silenced so that a tracer sees it once.
+  const Matrix& last = record.blocks.at(blocks_.size() - 1).resid2;
+  norm_statistics(*ln_final_, last, record.ln_final_stats);
+  const TracePause silent;
+  ln_final_->forward(last, record.ln_final);
 }
 
 void MiniGPT::locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const {

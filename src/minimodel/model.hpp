@@ -7,9 +7,11 @@
 // KV cache are later chapters (ForwardOptions::position_offset is kept for the cache).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "minimodel/activations.hpp"
 #include "minimodel/block.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/embedding.hpp"
@@ -67,6 +69,10 @@ class MiniGPT {
   // Sum of the element counts of the registered tensors (the number the closed form of CONVENTIONS.md §9
   // must match).
   std::size_t parameter_count() const { return registry_->total_count(); }
+  // The same for a model of `config`, without building it: its modules registered on
+  // registries that allocate nothing, their shapes summed in checked arithmetic (std::nullopt
+  // when the count does not fit 64 bits). What the weights loader bounds a file's config with.
+  static std::optional<std::uint64_t> checked_parameter_count(const MiniGPTConfig& config);
 
   // Every tensor the forward reads, module by module, the head's weight included.
   std::vector<const Parameter*> tensors_read_by_forward() const;
@@ -76,6 +82,8 @@ class MiniGPT {
 
  private:
   // Re-runs a forward whose logits were not finite under a FiniteGuard; always throws.
+  // Fills the record's ln_final_stats and ln_final (the blocks filled theirs).
+  void keep_final_activations(ActivationRecord& record) const;
   [[noreturn]] void locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const;
 
   MiniGPTConfig config_;

@@ -15,6 +15,8 @@ Parameter& ParameterRegistry::add(std::string name, const Shape& shape, InitRule
   Parameter& p = params_.emplace_back();
   p.name = std::move(name);
   p.init = init;
+  shapes_.push_back(shape);
+  if (!allocate_) return p;
   // Constants (gamma = 1, biases = 0) hold from the start; random draws wait for initialize().
   p.value = p.init.kind == InitRule::Kind::ones ? xt::ones<float>(shape) : xt::zeros<float>(shape);
   return p;
@@ -39,6 +41,18 @@ Parameter& ParameterRegistry::at(std::string_view name) {
 std::size_t ParameterRegistry::total_count() const {
   std::size_t total = 0;
   for (const Parameter& p : params_) total += p.numel();
+  return total;
+}
+
+std::optional<std::uint64_t> ParameterRegistry::checked_count() const {
+  std::uint64_t total = 0;
+  for (const Shape& shape : shapes_) {
+    std::uint64_t n = 1;
+    for (const std::size_t extent : shape) {
+      if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(extent), &n)) return std::nullopt;
+    }
+    if (__builtin_add_overflow(total, n, &total)) return std::nullopt;
+  }
   return total;
 }
 

@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "minimodel/config.hpp"
 #include "minimodel/tensor.hpp"
@@ -38,8 +40,14 @@ struct Parameter {
 
 class ParameterRegistry {
  public:
+  ParameterRegistry() = default;
+  // A registry that records names and shapes but allocates no storage (every value stays
+  // empty): the table of a config, read before deciding to build its model.
+  struct ShapesOnly {};
+  explicit ParameterRegistry(ShapesOnly) : allocate_(false) {}
+
   // Allocates a parameter, filled with its constant (ones or zeros; a normal one is zero
-  // until initialize()). A repeated name is an Error.
+  // until initialize()); a shapes-only registry records the shape alone. A repeated name is an Error.
   Parameter& add(std::string name, const Shape& shape, InitRule init);
 
   Parameter& at(std::string_view name);              // Error naming `name` when absent
@@ -55,6 +63,9 @@ class ParameterRegistry {
 
   // Sum of the element counts of the registered tensors.
   std::size_t total_count() const;
+  // The same from the registered shapes, allocated or not, in checked arithmetic: std::nullopt
+  // when the count does not fit 64 bits.
+  std::optional<std::uint64_t> checked_count() const;
 
   // Draws every parameter from its own stream of (seed, name); constants for the rest.
   void initialize(std::uint64_t seed);
@@ -63,6 +74,8 @@ class ParameterRegistry {
   // A deque: references to its elements stay valid as parameters are added and when the
   // registry is moved, and the modules hold such references.
   std::deque<Parameter> params_;
+  std::vector<Shape> shapes_;  // every registered shape, in registration order
+  bool allocate_ = true;
 };
 
 // |θ| = V·d + L·(4d² + 2·d·d_ff + d_ff + d + 4d) + 2d, evaluated for any config: the number

@@ -21,6 +21,9 @@ TraceScope::~TraceScope() {
   if (installed_) t_active = previous_;
 }
 
+TracePause::TracePause() : previous_(t_active) { t_active = nullptr; }
+TracePause::~TracePause() { t_active = previous_; }
+
 Operand Operand::transposed(const Parameter& p) {
   Operand o(p);
   o.transposed_ = true;

@@ -82,6 +82,19 @@ class TraceScope {
   bool installed_;
 };
 
+// Silences the active tracer while it lives: for work a forward does only to fill its
+// activation record, which is not an operation of the model and must not be reported twice.
+class TracePause {
+ public:
+  TracePause();
+  ~TracePause();
+  TracePause(const TracePause&) = delete;
+  TracePause& operator=(const TracePause&) = delete;
+
+ private:
+  Tracer* previous_;
+};
+
 // One operand of a traced operation; only its shape is read, and only when a tracer listens.
 class Operand {
  public:

@@ -5,7 +5,7 @@
 //
 // The scalar differentiated is L = Σ G ⊙ logits, G a fixed random (T, V) array, so that
 // dL/dθ is the backward of G. Errors are normwise per tensor: max|a − b| / max|b| (see
-// src/minimodel/gradient_check.hpp for why, and for the tolerances' derivation).
+// src/minimodel/backward/gradient_check.hpp for why, and for the tolerances' derivation).
 #include <cstdint>
 #include <fmt/format.h>
 #include <string>
@@ -13,7 +13,7 @@
 
 #include "cli_support/command_line.hpp"
 #include "minimodel/errors.hpp"
-#include "minimodel/gradient_check.hpp"
+#include "minimodel/backward/gradient_check.hpp"
 #include "minimodel/model.hpp"
 #include "minimodel/random.hpp"
 #include "minimodel/tolerance.hpp"

@@ -10,8 +10,16 @@
 //          dz -> attention_backward -> norm_backward (ln1) -> + dz  = dx
 //     -> embedding_backward (scatter-add into the rows of E that were looked up)
 //
-// The activations come from an ActivationStore that the forward filled (the forward keeps
-// nothing unless it is given one). Parameter gradients ACCUMULATE (+=) into a Gradients that
+// The activations come from an ActivationRecord (activations.hpp) that the forward filled when
+// asked (ForwardOptions::activations); each function reads the typed fields of its own part.
+//
+// Where things are: this folder mirrors the forward file by file. The backward of
+// src/minimodel/<op>.cpp is src/minimodel/backward/<op>.cpp (layer_norm.cpp, attention.cpp,
+// ffn.cpp, block.cpp, embedding.cpp, model.cpp, matmul.cpp, rope.cpp, gelu.cpp). Not beside
+// the forward in the same file, because the forward files hold the student's pieces: a
+// starter or a handout replaces those files, and the backward (the next chapter's code, which
+// the student does not write) must stay out of them; and because reading the forward alone,
+// without the gradient code, is the first chapter's job. Parameter gradients ACCUMULATE (+=) into a Gradients that
 // starts at zero: that is how the tied E receives both its head and its lookup gradient, and
 // how a later training chapter can sum over a batch.
 //
@@ -25,7 +33,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "minimodel/activation_store.hpp"
+#include "minimodel/activations.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/registry.hpp"
 #include "minimodel/tensor.hpp"
@@ -63,15 +71,15 @@ struct Gradients {
 Gradients zero_gradients(const ParameterRegistry& registry);
 
 // The whole model. dlogits is (T, vocab_size), any values: the gradient of the scalar being
-// differentiated with respect to the logits. The store must hold the forward of `tokens`
-// with the same options (checked: shapes, and embed == E[tokens]).
-Gradients backward(const MiniGPT& model, const ActivationStore& store, std::span<const TokenId> tokens,
+// differentiated with respect to the logits. The record must hold the forward of `tokens`
+// with the same options (checked: shapes, and block 0's input == E[tokens]).
+Gradients backward(const MiniGPT& model, const ActivationRecord& record, std::span<const TokenId> tokens,
                    const Matrix& dlogits, const BackwardOptions& options = {});
 
-// One Pre-LN block on its own: x (T, d) is the block's input, dy (T, d) the gradient of its
+// One Pre-LN block on its own: `kept` is what its forward kept, dy (T, d) the gradient of its
 // output. Adds the block's parameter gradients into `grads` and returns dx (T, d).
-Matrix block_backward(const TransformerBlock& block, const ActivationStore& store, const Matrix& x,
-                      const Matrix& dy, Gradients& grads, const BackwardOptions& options = {});
+Matrix block_backward(const TransformerBlock& block, const BlockActivations& kept, const Matrix& dy,
+                      Gradients& grads, const BackwardOptions& options = {});
 
 // ---------------------------------------------------------------------------------------------
 // Per operation. Shapes are checked (Error). Gradients of parameters are added into dW, db, ...
@@ -81,11 +89,12 @@ Matrix block_backward(const TransformerBlock& block, const ActivationStore& stor
 void linear_backward(const Matrix& x, const Parameter& W, const Matrix& dy, Matrix& dx,
                      xt::xarray<float>& dW, xt::xarray<float>* db);
 
-// LayerNorm or RMSNorm, whichever `norm` is. x (T, d) is the norm's INPUT, dy (T, d).
-// With x̂ = (x − μ)·r, r = 1/√(σ² + eps) (RMSNorm: μ = 0 and σ² = mean(x²)) and g = dy ⊙ γ:
+// LayerNorm or RMSNorm, whichever `norm` is. x (T, d) is the norm's INPUT and `stats` its
+// per-row mean μ and r = 1/√(σ² + eps) as the forward kept them (RMSNorm: μ = 0 and
+// σ² = mean(x²)); dy (T, d). With x̂ = (x − μ)·r and g = dy ⊙ γ:
 //   dx = r·(g − mean(g) − x̂·mean(g ⊙ x̂))     (RMSNorm: without the mean(g) term)
 //   dγ += Σ_t dy ⊙ x̂,  dβ += Σ_t dy          (dbeta null for RMSNorm)
-void norm_backward(const LayerNorm& norm, const Matrix& x, const Matrix& dy, Matrix& dx,
+void norm_backward(const LayerNorm& norm, const Matrix& x, const NormStatistics& stats, const Matrix& dy, Matrix& dx,
                    xt::xarray<float>& dgamma, xt::xarray<float>* dbeta);
 
 // GELU'(x): exact Φ(x) + x·φ(x); tanh form 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·u'(x),
@@ -96,16 +105,15 @@ float gelu_derivative(float x, GeluForm form);
 // In place on dx (T, n_heads·d_head): dy of the rotated values -> dx of the unrotated ones.
 void rope_backward(Matrix& d, std::size_t n_heads, const RotaryTable& table, std::size_t position_offset);
 
-// Causal self-attention of a block: x (T, d) is its input (that block's LN1 output), dout
-// (T, d) the gradient of its output. Reads q_rope, k_rope, v, weights and heads from the store.
-// Adds into the W_q, W_k, W_v, W_o gradients; returns dx (T, d).
-Matrix attention_backward(const CausalSelfAttention& attn, const ActivationStore& store, const Matrix& x,
-                          const Matrix& dout, Gradients& grads, const BackwardOptions& options);
+// Causal self-attention of a block: `kept` is what its forward kept (its input, LN1's output;
+// q_rope, k_rope, v, weights, heads), dout (T, d) the gradient of its output. Adds into the
+// W_q, W_k, W_v, W_o gradients; returns dx (T, d), the gradient of its input.
+Matrix attention_backward(const CausalSelfAttention& attn, const AttentionActivations& kept, const Matrix& dout,
+                          Gradients& grads, const BackwardOptions& options);
 
-// FFN of a block: x (T, d) its input (LN2 output), dout (T, d). Reads pre and gelu from the
-// store; adds into W_1, b_1, W_2, b_2 (those that exist); returns dx (T, d).
-Matrix ffn_backward(const FeedForward& ffn, const ActivationStore& store, const Matrix& x,
-                    const Matrix& dout, Gradients& grads);
+// FFN of a block: `kept` is what its forward kept (its input, LN2's output; pre, gelu), dout
+// (T, d). Adds into W_1, b_1, W_2, b_2 (those that exist); returns dx (T, d).
+Matrix ffn_backward(const FeedForward& ffn, const FfnActivations& kept, const Matrix& dout, Gradients& grads);
 
 // Tied head, logits = h·Eᵀ: dh = dlogits·E (T, d), dE += dlogitsᵀ·h (V, d).
 void lm_head_backward(const Matrix& h, const Parameter& E, const Matrix& dlogits, Matrix& dh,

@@ -1,10 +1,5 @@
 #pragma once
-// Weights in the safetensors format (https://github.com/huggingface/safetensors):
-//
-//   8 bytes   N, the header length, unsigned little-endian
-//   N bytes   a JSON object: "__metadata__" (string -> string) and, for each tensor,
-//             "name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}
-//   the rest  the tensor bytes, offsets relative to the end of the header
+// A model's weights in the safetensors format (the format alone: safetensors.hpp).
 //
 // This project writes F32 little-endian, the parameter names of CONVENTIONS.md §9, shapes as held ((d_in, d_out) for
 // linear maps). The tied head is not a tensor of its own: only `E` is stored. __metadata__

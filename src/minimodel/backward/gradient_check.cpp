@@ -1,4 +1,4 @@
-#include "minimodel/gradient_check.hpp"
+#include "minimodel/backward/gradient_check.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <limits>
 #include <numeric>
 
-#include "minimodel/activation_store.hpp"
-#include "minimodel/backward.hpp"
+#include "minimodel/activations.hpp"
+#include "minimodel/backward/backward.hpp"
 #include "minimodel/errors.hpp"
 #include "minimodel/random.hpp"
 
@@ -158,10 +158,10 @@ GradientCheckResult check_gradients(const MiniGPT& model, std::span<const TokenI
     }
   }
 
-  // fp32: the model's forward keeps its activations in a store, then its backward.
-  ActivationStore store;
-  model.forward(tokens, {.position_offset = options.position_offset, .tracer = &store});
-  const Gradients fast = backward(model, store, tokens, G, {.position_offset = options.position_offset});
+  // fp32: the model's forward keeps its activations in a record, then its backward.
+  ActivationRecord record;
+  model.forward(tokens, {.position_offset = options.position_offset, .activations = &record});
+  const Gradients fast = backward(model, record, tokens, G, {.position_offset = options.position_offset});
 
   GradientCheckResult result;
   for (const Parameter& p : model.parameters()) {  // registry order

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "minimodel/model.hpp"
-#include "minimodel/reference_backward.hpp"
+#include "minimodel/backward/reference_backward.hpp"
 
 namespace minimodel {
 

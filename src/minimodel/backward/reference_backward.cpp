@@ -1,7 +1,7 @@
 // The reference backward, in the order the gradient flows: from the logits down to the
 // embeddings. Every activation is read from the reference forward's recorded steps, by the
 // same names the model's trace uses.
-#include "minimodel/reference_backward.hpp"
+#include "minimodel/backward/reference_backward.hpp"
 
 #include <cmath>
 #include <fmt/format.h>

@@ -57,16 +57,23 @@ TEST_CASE("LayerNorm of 1, 2, 3, 4 by hand", "[layers][layernorm]") {
   ParameterRegistry r;
   const LayerNorm ln(r, "ln", 4, 1e-5);
   Matrix y;
-  ln.forward(matrix(1, 4, {1, 2, 3, 4}), y);
+  NormStatistics stats;
+  ln.forward(matrix(1, 4, {1, 2, 3, 4}), y, stats);
   CHECK(y(0, 0) == Approx(-1.3416354199689269).margin(kTol));
   CHECK(y(0, 1) == Approx(-0.447211806656309).margin(kTol));
   CHECK(y(0, 2) == Approx(0.447211806656309).margin(kTol));
   CHECK(y(0, 3) == Approx(1.3416354199689269).margin(kTol));
+  // The statistics the backward reads are the ones this forward wrote: mean 2.5, 1/√(1.25 + 1e-5).
+  REQUIRE(stats.mean.size() == 1);
+  REQUIRE(stats.rstd.size() == 1);
+  CHECK(stats.mean[0] == Approx(2.5).margin(kTol));
+  CHECK(stats.rstd[0] == Approx(0.8944236).margin(kTol));
 }
 
 TEST_CASE("LayerNorm properties", "[layers][layernorm]") {
   ParameterRegistry r;
   const LayerNorm ln(r, "ln", 64, 1e-5);
+  NormStatistics stats;
   r.initialize(1);  // gamma = 1, beta = 0
   Matrix x({3, 64});
   std::vector<float> draws(x.size());
@@ -76,7 +83,7 @@ TEST_CASE("LayerNorm properties", "[layers][layernorm]") {
 
   SECTION("gamma = 1, beta = 0 gives mean 0 and variance 1") {
     Matrix y;
-    ln.forward(x, y);
+    ln.forward(x, y, stats);
     for (std::size_t t = 0; t < 3; ++t) {
       const RowStats s = row_stats(y, t);
       CHECK(std::abs(s.mean) < 1e-6);
@@ -88,7 +95,7 @@ TEST_CASE("LayerNorm properties", "[layers][layernorm]") {
     std::fill(r.at("ln.gamma").value.begin(), r.at("ln.gamma").value.end(), 2.0f);
     std::fill(r.at("ln.beta").value.begin(), r.at("ln.beta").value.end(), 5.0f);
     Matrix y;
-    ln.forward(x, y);
+    ln.forward(x, y, stats);
     for (std::size_t t = 0; t < 3; ++t) {
       const RowStats s = row_stats(y, t);
       CHECK(s.mean == Approx(5.0).margin(1e-5));
@@ -102,7 +109,7 @@ TEST_CASE("LayerNorm properties", "[layers][layernorm]") {
     for (const float c : {0.0f, 7.0f, -1e4f}) {
       Matrix constant({2, 64});
       constant.fill(c);
-      ln.forward(constant, y);
+      ln.forward(constant, y, stats);
       for (const float v : y) REQUIRE(v == 0.25f);
     }
   }
@@ -303,10 +310,11 @@ TEST_CASE("operands of the wrong shape are refused at entry, naming the shapes (
   ParameterRegistry r;
   const LayerNorm ln(r, "ln", 4, 1e-5);  // gamma and beta hold 4 floats
   Matrix y;
+  NormStatistics stats;
   // A row of 5 would read gamma[4] and beta[4], past their end.
-  CHECK_THROWS_WITH(ln.forward(matrix(1, 5, {1, 2, 3, 4, 5}), y),
+  CHECK_THROWS_WITH(ln.forward(matrix(1, 5, {1, 2, 3, 4, 5}), y, stats),
                     "ln: x (T, d) = (1, 5), gamma (d,) = (4), beta (d,) = (4)");
-  ln.forward(matrix(1, 4, {1, 2, 3, 4}), y);  // the right shape still passes
+  ln.forward(matrix(1, 4, {1, 2, 3, 4}), y, stats);  // the right shape still passes
 
   // A bias that does not match W's output columns.
   Parameter& W = r.add("W", {2, 3}, InitRule::ones());

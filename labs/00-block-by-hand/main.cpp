@@ -394,7 +394,8 @@ void show_layer_norm_properties(lab::Report& report, const minimodel::MiniGPTCon
     std::fill_n(registry.at("probe.gamma").data(), d, gamma);
     std::fill_n(registry.at("probe.beta").data(), d, beta);
     Matrix out;
-    norm.forward(input, out);
+    minimodel::NormStatistics statistics;
+    norm.forward(input, out, statistics);
     report.print("");
     report.print("gamma = {}, beta = {}: want mean {} and variance {}·σ²/(σ² + eps)",
                  lab::number(gamma, 1), lab::number(beta, 1), lab::number(beta, 1),
@@ -430,7 +431,8 @@ void show_layer_norm_properties(lab::Report& report, const minimodel::MiniGPTCon
   const minimodel::LayerNorm rms(registry, "probe_rms", d, eps, minimodel::NormKind::rms_norm);
   std::fill_n(registry.at("probe_rms.gamma").data(), d, kRmsGamma);
   Matrix out;
-  rms.forward(input, out);
+  minimodel::NormStatistics statistics;
+  rms.forward(input, out, statistics);
   report.print("");
   report.print("RMSNorm (theory 04's variant), gamma = {}: y = γ·x/√(mean(x²) + eps), want mean square "
                "{}·m/(m + eps)",

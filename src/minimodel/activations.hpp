@@ -5,7 +5,8 @@
 // Who fills what (never inside a student's piece, always after the operation has run):
 //   CausalSelfAttention::forward  attn.input (= LN1's output), q_rope, k_rope, v, weights, heads
 //   FeedForward::forward          ffn.input (= LN2's output), pre, gelu
-//   TransformerBlock::forward     input, ln1_stats, resid1, ln2_stats, resid2
+//   TransformerBlock::forward     input, ln1_stats, resid1, ln2_stats, resid2 (the statistics
+//                                 are copied from the buffers the norms' forwards wrote)
 //   MiniGPT::forward              ln_final_stats, ln_final
 // A forward without a record keeps nothing and pays nothing for it: each module tests one
 // pointer. A record can be reused: the next forward overwrites it, and once it has seen a
@@ -19,18 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "minimodel/layer_norm.hpp"  // NormStatistics
 #include "minimodel/tensor.hpp"
 
 namespace minimodel {
-
-class LayerNorm;
-
-// A norm's per-row statistics: x̂ = (x − mean)·rstd. RMSNorm's mean is 0 (nothing is subtracted).
-// Computed once, when the forward keeps them (norm_statistics in backward/layer_norm.cpp).
-struct NormStatistics {
-  std::vector<float> mean;  // (T,)
-  std::vector<float> rstd;  // (T,): 1/√(σ² + eps), σ² the mean squared deviation from mean
-};
 
 struct AttentionActivations {
   Matrix input;    // (T, d_model): what the attention read, LN1's output
@@ -49,17 +42,17 @@ struct FfnActivations {
 
 struct BlockActivations {
   Matrix input;              // (T, d_model): the block's input x, LN1's input
-  NormStatistics ln1_stats;  // of input
+  NormStatistics ln1_stats;  // LN1's, as its forward wrote them
   AttentionActivations attn;
   Matrix resid1;             // (T, d_model): z = x + MHA(LN1(x)), LN2's input
-  NormStatistics ln2_stats;  // of resid1
+  NormStatistics ln2_stats;  // LN2's, of resid1
   FfnActivations ffn;
   Matrix resid2;             // (T, d_model): y = z + FFN(LN2(z)), the block's output
 };
 
 struct ActivationRecord {
   std::vector<BlockActivations> blocks;  // block i writes blocks[i] (the vector grows to hold it)
-  NormStatistics ln_final_stats;         // of the last block's resid2
+  NormStatistics ln_final_stats;         // ln_final's, of the last block's resid2
   Matrix ln_final;                       // (T, d_model): what the tied head read
 
   // Block i's record, the vector grown to hold it.
@@ -83,11 +76,6 @@ void for_each_activation(const BlockActivations& a, Visit&& visit) {
   visit("ffn.gelu", a.ffn.gelu);
   visit("resid2", a.resid2);
 }
-
-// The statistics of `norm` (LayerNorm or RMSNorm) on input x (T, d), row by row: two passes,
-// the mean first, then the mean squared deviation, in the forward's order of operations. The one
-// place the library computes them outside a student's piece; the backward reads them from here.
-void norm_statistics(const LayerNorm& norm, const Matrix& x, NormStatistics& out);
 
 // "<block>.<name>" of the first matrix of `a` that the forward left empty (a block that skipped
 // an operation kept nothing for it), or "" when none is.

@@ -57,9 +57,9 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
   trace_op(name_, "resid2", {b.z, b.branch}, "+", y, "y = z + ffn(ln2(z))");
   if (keep != nullptr) {
     keep->input = x;
-    norm_statistics(ln1_, x, keep->ln1_stats);
+    keep->ln1_stats = b.ln1_stats;
     keep->resid1 = b.z;
-    norm_statistics(ln2_, b.z, keep->ln2_stats);
+    keep->ln2_stats = b.ln2_stats;
     keep->resid2 = y;
   }
 }
@@ -69,11 +69,12 @@ void TransformerBlock::attention_sublayer(const Matrix& x, Matrix& z, Buffers& b
   // STARTER-BEGIN 6 · Pre-LN block, attention sublayer | theory/01-transformer-block.md § Anatomy of a Pre-LN block
   // | computes: z = x + MHA(LN1(x)): normalise a copy, attend, add the result to the stream
   // | shapes:   x (T, d) -> z (T, d); b.normed and b.branch are (T, d) buffers to use for
-  // |           LN1(x) and MHA(LN1(x)) (the trace reads the branch from b.branch)
+  // |           LN1(x) and MHA(LN1(x)) (the trace reads the branch from b.branch), b.ln1_stats
+  // |           for LN1's statistics
   // | NumPy:    z = x + attn(ln1(x))
-  // | use:      ln1_.forward(in, out); attn_.forward(in, out, b.attn, options); add(a, b, out)
+  // | use:      ln1_.forward(in, out, stats); attn_.forward(in, out, b.attn, options); add(a, b, out)
   // | unlocks:  with piece 1, lab 00's steps 1 · LN1 to 9 · Residual 1
-  ln1_.forward(x, b.normed);                           // LN1(x)           (T, d)
+  ln1_.forward(x, b.normed, b.ln1_stats);              // LN1(x)           (T, d)
   attn_.forward(b.normed, b.branch, b.attn, options);  // MHA(LN1(x))      (T, d)
   add(x, b.branch, z);                                 // z = x + MHA(...) (T, d)
   // STARTER-END
@@ -82,11 +83,12 @@ void TransformerBlock::attention_sublayer(const Matrix& x, Matrix& z, Buffers& b
 void TransformerBlock::ffn_sublayer(const Matrix& z, Matrix& y, Buffers& b) const {
   // STARTER-BEGIN 7 · Pre-LN block, FFN sublayer | theory/01-transformer-block.md § Anatomy of a Pre-LN block
   // | computes: y = z + FFN(LN2(z))
-  // | shapes:   z (T, d) -> y (T, d); b.normed for LN2(z), b.branch for FFN(LN2(z))
+  // | shapes:   z (T, d) -> y (T, d); b.normed for LN2(z), b.branch for FFN(LN2(z)),
+  // |           b.ln2_stats for LN2's statistics
   // | NumPy:    y = z + ffn(ln2(z))
-  // | use:      ln2_.forward(in, out); ffn_.forward(in, out, b.ffn); add(a, b, out)
+  // | use:      ln2_.forward(in, out, stats); ffn_.forward(in, out, b.ffn); add(a, b, out)
   // | unlocks:  with pieces 1 to 5, lab 00's steps 10 · LN2 to 14 · Residual 2 and its backward
-  ln2_.forward(z, b.normed);                // LN2(z)           (T, d)
+  ln2_.forward(z, b.normed, b.ln2_stats);   // LN2(z)           (T, d)
   ffn_.forward(b.normed, b.branch, b.ffn);  // FFN(LN2(z))      (T, d)
   add(z, b.branch, y);                      // y = z + FFN(...) (T, d)
   // STARTER-END

@@ -25,6 +25,7 @@ class TransformerBlock {
   // buffers serves them all.
   struct Buffers {
     Matrix normed;  // LN1(x), then LN2(z)
+    NormStatistics ln1_stats, ln2_stats;  // what LN1 and LN2 wrote on the way (the backward's)
     Matrix branch;  // MHA(LN1(x)), then FFN(LN2(z))
     Matrix z;       // x + MHA(LN1(x))
     CausalSelfAttention::Buffers attn;

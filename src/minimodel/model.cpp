@@ -74,7 +74,8 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   // STARTER-BEGIN 10 · Mini-GPT forward | labs/01-assemble-mini-gpt/README.md § What this lab builds
   // | computes: embed the tokens, run the blocks in order, then LN_final and the tied head
   // | shapes:   tokens (T,) -> ws.h (T, d) -> the blocks -> LN_final -> ws.logits (T, V);
-  // |           ws.next is a second (T, d) buffer, ws.block the blocks' shared buffers
+  // |           ws.next is a second (T, d) buffer, ws.block the blocks' shared buffers,
+  // |           ws.ln_final_stats for LN_final's statistics
   // | NumPy:    h = E[tokens]; for block in blocks: h = block(h); logits = ln_f(h) @ E.T
   // | unlocks:  with pieces 1 to 9, labs 01 and 03
   embedding_->forward(tokens, ws.h);               // (T,) -> (T, d)
@@ -82,10 +83,10 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
     block.forward(ws.h, ws.next, ws.block, options);
     std::swap(ws.h, ws.next);                      // swaps buffers, copies nothing
   }
-  ln_final_->forward(ws.h, ws.next);               // (T, d) -> (T, d)
+  ln_final_->forward(ws.h, ws.next, ws.ln_final_stats);  // (T, d) -> (T, d)
   lm_head_->forward(ws.next, ws.logits);           // (T, d) -> (T, V)
   // STARTER-END
-  if (options.activations != nullptr) keep_final_activations(*options.activations);
+  if (options.activations != nullptr) keep_final_activations(*options.activations, ws);
   if (options.check_finite) {
     const float* logits = ws.logits.data();
     const bool finite = std::all_of(logits, logits + ws.logits.size(), [](float v) { return std::isfinite(v); });
@@ -94,15 +95,15 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   return ws.logits;
 }
 
-void MiniGPT::keep_final_activations(ActivationRecord& record) const {
+void MiniGPT::keep_final_activations(ActivationRecord& record, ForwardWorkspace& ws) const {
+  record.ln_final_stats = ws.ln_final_stats;  // as the forward's ln_final wrote them
   // ln_final's input is the last block's output, kept by that block. Its output is what the
   // tied head read: the forward's student code leaves no buffer that surely holds it, so
   // ln_final runs again on the kept input (the same function on the same values: the same
   // bits), silenced so that a tracer sees it once.
   const Matrix& last = record.blocks.at(blocks_.size() - 1).resid2;
-  norm_statistics(*ln_final_, last, record.ln_final_stats);
   const TracePause silent;
-  ln_final_->forward(last, record.ln_final);
+  ln_final_->forward(last, record.ln_final, ws.ln_final_stats);
 }
 
 void MiniGPT::locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const {

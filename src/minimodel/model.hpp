@@ -28,6 +28,7 @@ namespace minimodel {
 struct ForwardWorkspace {
   Matrix h, next;                  // the residual stream, (T, d_model), and the next one
   Matrix logits;                   // (T, vocab_size)
+  NormStatistics ln_final_stats;   // what ln_final wrote on the way: mean and 1/std, (T,) each
   TransformerBlock::Buffers block; // shared by the blocks, which run one after another
 };
 
@@ -81,9 +82,9 @@ class MiniGPT {
   std::size_t unique_storage_count() const;
 
  private:
-  // Re-runs a forward whose logits were not finite under a FiniteGuard; always throws.
   // Fills the record's ln_final_stats and ln_final (the blocks filled theirs).
-  void keep_final_activations(ActivationRecord& record) const;
+  void keep_final_activations(ActivationRecord& record, ForwardWorkspace& ws) const;
+  // Re-runs a forward whose logits were not finite under a FiniteGuard; always throws.
   [[noreturn]] void locate_non_finite(std::span<const TokenId> tokens, const ForwardOptions& options) const;
 
   MiniGPTConfig config_;

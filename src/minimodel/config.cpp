@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iterator>
+#include <ranges>
 #include <type_traits>
 
 #include "minimodel/errors.hpp"
@@ -172,12 +174,7 @@ bool is_variant(const ConfigValues& values) {
 }  // namespace
 
 std::string config_field_names() {
-  std::string names;
-  for (const ConfigField& field : kConfigFields) {
-    if (!names.empty()) names += ", ";
-    names += field.name;
-  }
-  return names;
+  return fmt::format("{}", fmt::join(kConfigFields | std::views::transform(&ConfigField::name), ", "));
 }
 
 std::string field_text(const ConfigValues& values, const ConfigField& field) {

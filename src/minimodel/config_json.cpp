@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iterator>
 #include <limits>
+#include <ranges>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
@@ -82,12 +84,7 @@ bool is_derived(std::string_view key) {
 }
 
 std::string derived_names() {
-  std::string names;
-  for (const DerivedValue& derived : kDerivedValues) {
-    if (!names.empty()) names += ", ";
-    names += derived.name;
-  }
-  return names;
+  return fmt::format("{}", fmt::join(kDerivedValues | std::views::transform(&DerivedValue::name), ", "));
 }
 
 }  // namespace

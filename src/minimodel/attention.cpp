@@ -11,7 +11,9 @@
 namespace minimodel {
 
 void softmax_rows(std::span<float> values, std::size_t rows, std::size_t n) {
-  MINIMODEL_EXPECT(n >= 1 && values.size() == rows * n, "softmax_rows: values ({}) as (rows, n) = ({}, {})", values.size(), rows, n);
+  MINIMODEL_EXPECT(n >= 1 && values.size() == rows * n,
+                   "softmax_rows: values ({}) as (rows, n) = ({}, {})",
+                   values.size(), rows, n);
   for (std::size_t r = 0; r < rows; ++r) {
     float* row = values.data() + r * n;
     float max = row[0];
@@ -77,7 +79,9 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   const std::size_t T = x.shape(0), d = x.shape(1), H = n_heads_, dh = d_head_;
   const bool causal = options.causal_mask;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(dh)));
-  MINIMODEL_EXPECT(T >= 1 && d == H * dh && W_q_.value.shape(0) == d, "{}: x (T, d_model) = ({}, {}), W_q (d_model, d_model) = ({}, {}), {} heads of d_head {}", name_, T, d, W_q_.value.shape(0), W_q_.value.shape(1), H, dh);
+  MINIMODEL_EXPECT(T >= 1 && d == H * dh && W_q_.value.shape(0) == d,
+                   "{}: x (T, d_model) = ({}, {}), W_q (d_model, d_model) = ({}, {}), {} heads of d_head {}",
+                   name_, T, d, W_q_.value.shape(0), W_q_.value.shape(1), H, dh);
 
   // 1. Projections: (T, d) · (d, d) -> (T, d), no biases.
   linear(x, W_q_, b.q);

@@ -22,7 +22,9 @@ namespace {
 
 // y = a + b, elementwise over (T, d): a residual connection.
 void add(const Matrix& a, const Matrix& b, Matrix& y) {
-  MINIMODEL_EXPECT(a.shape() == b.shape(), "residual add: a (T, d) = ({}, {}), b (T, d) = ({}, {})", a.shape(0), a.shape(1), b.shape(0), b.shape(1));
+  MINIMODEL_EXPECT(a.shape() == b.shape(),
+                   "residual add: a (T, d) = ({}, {}), b (T, d) = ({}, {})",
+                   a.shape(0), a.shape(1), b.shape(0), b.shape(1));
   ensure_shape(y, a.shape(0), a.shape(1));
   const float* pa = a.data();
   const float* pb = b.data();

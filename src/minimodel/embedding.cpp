@@ -12,8 +12,10 @@ Embedding::Embedding(ParameterRegistry& registry, const MiniGPTConfig& config)
     : E_(registry.add("E", {config.vocab_size(), config.d_model()}, InitRule::normal(0.02))) {}
 
 void Embedding::forward(std::span<const TokenId> tokens, Matrix& h) const {
-  const std::size_t T = tokens.size(), d = E_.value.shape(1);
-  MINIMODEL_EXPECT(std::all_of(tokens.begin(), tokens.end(), [&](TokenId id) { return id >= 0 && static_cast<std::size_t>(id) < E_.value.shape(0); }), "embed: tokens ({},) hold an id outside E (vocab_size, d_model) = ({}, {})", T, E_.value.shape(0), d);
+  const std::size_t T = tokens.size(), V = E_.value.shape(0), d = E_.value.shape(1);
+  const auto in_vocab = [V](TokenId id) { return id >= 0 && static_cast<std::size_t>(id) < V; };
+  MINIMODEL_EXPECT(std::all_of(tokens.begin(), tokens.end(), in_vocab),
+                   "embed: tokens ({},) hold an id outside E (vocab_size, d_model) = ({}, {})", T, V, d);
   ensure_shape(h, T, d);
   for (std::size_t t = 0; t < T; ++t) {
     const float* row = E_.data() + static_cast<std::size_t>(tokens[t]) * d;  // E[tokens[t]]
@@ -35,7 +37,9 @@ const Parameter& TiedLMHead::weight() const {
 void TiedLMHead::forward(const Matrix& h, Matrix& logits) const {
   const Parameter& W = weight();  // (V, d): E itself
   const std::size_t T = h.shape(0), V = W.value.shape(0);
-  MINIMODEL_EXPECT(h.shape(1) == W.value.shape(1), "logits: h (T, d_model) = ({}, {}), E (vocab_size, d_model) = ({}, {})", T, h.shape(1), V, W.value.shape(1));
+  MINIMODEL_EXPECT(h.shape(1) == W.value.shape(1),
+                   "logits: h (T, d_model) = ({}, {}), E (vocab_size, d_model) = ({}, {})",
+                   T, h.shape(1), V, W.value.shape(1));
   ensure_shape(logits, T, V);
   // STARTER-BEGIN 9 · LM head, logits = h·Eᵀ | theory/03-tied-embeddings-and-lm-head.md § logits = h·Eᵀ
   // | computes: logits = h·Eᵀ: every position scored against every token's embedding

@@ -26,7 +26,9 @@ void FeedForward::forward(const Matrix& x, Matrix& out) const {
 }
 
 void FeedForward::forward(const Matrix& x, Matrix& out, Buffers& buffers) const {
-  MINIMODEL_EXPECT(x.shape(1) == W_1_.value.shape(0), "{}: x (T, d_model) = ({}, {}), W_1 (d_model, d_ff) = ({}, {})", name_, x.shape(0), x.shape(1), W_1_.value.shape(0), W_1_.value.shape(1));
+  MINIMODEL_EXPECT(x.shape(1) == W_1_.value.shape(0),
+                   "{}: x (T, d_model) = ({}, {}), W_1 (d_model, d_ff) = ({}, {})",
+                   name_, x.shape(0), x.shape(1), W_1_.value.shape(0), W_1_.value.shape(1));
   Matrix& hidden = buffers.hidden;  // (T, d_ff)
   // STARTER-BEGIN 4 · FFN forward, x·W_1 + b_1 | theory/02-ffn-and-activations.md § Attention mixes positions; the FFN works inside one
   // | computes: hidden = x·W_1 + b_1, b_1 added to every row (no b_1 when b_1_ is nullptr)

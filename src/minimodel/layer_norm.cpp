@@ -22,7 +22,9 @@ LayerNorm::LayerNorm(ParameterRegistry& registry, std::string name, std::size_t 
 
 void LayerNorm::forward(const Matrix& x, Matrix& y, NormStatistics& stats) const {
   const std::size_t T = x.shape(0), d = x.shape(1);  // x: (T, d)
-  MINIMODEL_EXPECT(gamma_.numel() == d && (beta_ == nullptr || beta_->numel() == d), "{}: x (T, d) = ({}, {}), gamma (d,) = ({}), beta (d,) = ({})", name_, T, d, gamma_.numel(), beta_ != nullptr ? beta_->numel() : d);
+  MINIMODEL_EXPECT(gamma_.numel() == d && (beta_ == nullptr || beta_->numel() == d),
+                   "{}: x (T, d) = ({}, {}), gamma (d,) = ({}), beta (d,) = ({})",
+                   name_, T, d, gamma_.numel(), beta_ != nullptr ? beta_->numel() : d);
   MINIMODEL_EXPECT(&x != &y, "{}: y must not alias x (T, d) = ({}, {})", name_, T, d);
   ensure_shape(y, T, d);
   stats.mean.resize(T);

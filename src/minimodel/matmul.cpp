@@ -43,13 +43,18 @@ void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c
 }
 
 void linear(const Matrix& x, const Parameter& W, Matrix& y) {
-  MINIMODEL_EXPECT(W.value.dimension() == 2 && x.shape(1) == W.value.shape(0), "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = {}", x.shape(0), x.shape(1), format_shape(Shape(W.value.shape().begin(), W.value.shape().end())));
+  MINIMODEL_EXPECT(W.value.dimension() == 2 && x.shape(1) == W.value.shape(0),
+                   "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = {}",
+                   x.shape(0), x.shape(1),
+                   format_shape(Shape(W.value.shape().begin(), W.value.shape().end())));
   ensure_shape(y, x.shape(0), W.value.shape(1));
   gemm(view(x), view(W), Transpose::no, view(y));
 }
 
 void linear(const Matrix& x, const Parameter& W, const Parameter& b, Matrix& y) {
-  MINIMODEL_EXPECT(b.numel() == W.value.shape(1), "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = ({}, {}), b (d_out,) = ({})", x.shape(0), x.shape(1), W.value.shape(0), W.value.shape(1), b.numel());
+  MINIMODEL_EXPECT(b.numel() == W.value.shape(1),
+                   "linear: x (T, d_in) = ({}, {}), W (d_in, d_out) = ({}, {}), b (d_out,) = ({})",
+                   x.shape(0), x.shape(1), W.value.shape(0), W.value.shape(1), b.numel());
   linear(x, W, y);
   const std::size_t rows = y.shape(0), cols = y.shape(1);
   const float* bias = b.data();

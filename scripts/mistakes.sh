@@ -6,7 +6,7 @@
 # solution (the format is in tests/mistakes/README.md). This script
 #   1. copies the repository's files (git ls-files: tracked, plus untracked ones that are not
 #      ignored, as they are in the working tree) into a scratch folder;
-#   2. configures a Release build there with the library's unity build off (so an edit
+#   2. configures a Release build there (the library compiles file by file, so an edit
 #      recompiles one file), without tests, benchmarks or fuzzers, and builds the four labs
 #      once; runs them untouched: every lab must pass (the baseline), and the checks they
 #      print are the ones the coverage report accounts for;
@@ -282,20 +282,6 @@ while IFS= read -r -d '' file; do
 done < <(find "$tree" -type f -print0)
 echo "mistakes.sh: scratch copy in $work (${#listed[@]} files; $copied copied, $removed removed)"
 
-# The library is a unity build (src/minimodel/CMakeLists.txt): one edit would recompile all of
-# it. Turn that off for this build only, without editing the copy: a file CMake includes right
-# after project() defers a call to the end of the top-level CMakeLists.txt.
-cat > "$work/unity-off.cmake" <<'EOF'
-# Written by scripts/mistakes.sh: compile the library file by file, so that one edit
-# recompiles one file.
-function(_mistakes_unity_off)
-  if(TARGET minimodel)
-    set_property(TARGET minimodel PROPERTY UNITY_BUILD OFF)
-  endif()
-endfunction()
-cmake_language(DEFER CALL _mistakes_unity_off)
-EOF
-
 labs=()
 mapfile -t labs < "$tree/labs/labs.txt"   # the list of the labs
 [ ${#labs[@]} -gt 0 ] || die "labs/labs.txt of the copy lists no lab"
@@ -308,12 +294,9 @@ if [ ! -f "$build/build.ninja" ]; then
   t0=$EPOCHREALTIME
   cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     -DMINIMODEL_BUILD_BENCHMARKS=OFF -DMINIMODEL_BUILD_FUZZERS=OFF -DMINIMODEL_STARTER=OFF \
-    -DMINIMODEL_WERROR=OFF -DCMAKE_PROJECT_INCLUDE="$work/unity-off.cmake" \
+    -DMINIMODEL_WERROR=OFF \
     > "$logs/configure.log" 2>&1 || { cat "$logs/configure.log" >&2; die "configuring the scratch build failed"; }
   echo "mistakes.sh: configured in $(elapsed "$t0") s"
-fi
-if grep -q 'unity_[0-9]*_cxx' "$build/build.ninja"; then
-  echo "mistakes.sh: warning: the library is still a unity build; every edit recompiles all of it" >&2
 fi
 
 build_labs() {  # build_labs LOG

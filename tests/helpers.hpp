@@ -1,6 +1,5 @@
 #pragma once
-// Helpers more than one test file uses, written once. (The suite compiles as a unity build,
-// tests/CMakeLists.txt: file-local helpers with the same name in two files would collide.)
+// Helpers more than one test file uses, written once.
 #include <array>
 #include <cstdint>
 #include <cstring>

@@ -20,7 +20,6 @@
 using namespace minimodel;
 using Catch::Matchers::Contains;
 
-// Named, not anonymous: the suite is a unity build, and another file's helpers must not clash.
 namespace config_tests {
 
 // Every kind of config the course builds: the locked model, its variants, and sizes and

@@ -4,9 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <iterator>
-#include <ranges>
 #include <type_traits>
 
 #include "minimodel/errors.hpp"
@@ -173,9 +171,7 @@ bool is_variant(const ConfigValues& values) {
 
 }  // namespace
 
-std::string config_field_names() {
-  return fmt::format("{}", fmt::join(kConfigFields | std::views::transform(&ConfigField::name), ", "));
-}
+std::string config_field_names() { return names_of(kConfigFields); }
 
 std::string field_text(const ConfigValues& values, const ConfigField& field) {
   return std::visit([&](auto member) { return text_of(values.*member); }, field.member);

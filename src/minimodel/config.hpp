@@ -86,6 +86,19 @@ enum class Shown {
   for_variants,
 };
 
+// "a, b, c": the names of a table's rows (kConfigFields, kDerivedValues), for messages.
+// (A loop, not fmt::join over std::views::transform: clang 14, the fuzz preset's compiler,
+// cannot compile libstdc++ 12's ranges.)
+template <class Row, std::size_t N>
+std::string names_of(const Row (&rows)[N]) {
+  std::string names;
+  for (const Row& row : rows) {
+    if (!names.empty()) names += ", ";
+    names += row.name;
+  }
+  return names;
+}
+
 struct ConfigField {
   std::string_view name;
   FieldMember member;

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <iterator>
 #include <limits>
-#include <ranges>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
@@ -83,9 +81,7 @@ bool is_derived(std::string_view key) {
                      [&](const DerivedValue& d) { return d.name == key; });
 }
 
-std::string derived_names() {
-  return fmt::format("{}", fmt::join(kDerivedValues | std::views::transform(&DerivedValue::name), ", "));
-}
+std::string derived_names() { return names_of(kDerivedValues); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
-// The vectorised kernels (src/minimodel/kernels/simd_math.hpp) against the definitions they
-// replace in the forward, on every instruction set this CPU can run: GELU against gelu_exact
-// (the student piece, gelu.cpp), the softmax's exponential against double std::exp.
+// The vectorised kernels (src/minimodel/kernels/simd_math.hpp, pieces_simd.hpp) against the
+// definitions they replace in the forward, on every instruction set this CPU can run: GELU
+// against gelu_exact (the student piece, gelu.cpp), LayerNorm and its row statistics against
+// the piece LayerNorm::forward, the softmax's exponential against double std::exp.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "minimodel/layer_norm.hpp"
 #include "minimodel/random.hpp"
 #include "minimodel/registry.hpp"
+#include "minimodel/kernels/pieces_simd.hpp"
 #include "minimodel/kernels/simd_math.hpp"
 
 using namespace minimodel;
@@ -135,12 +137,17 @@ TEST_CASE("the kernels run on the instruction set MINIMODEL_SIMD names, or the C
   }
 }
 
-TEST_CASE("the LayerNorm kernel computes the piece's LayerNorm and RMSNorm to a few ulp", "[simd][layernorm]") {
+TEST_CASE("the LayerNorm kernel computes the piece's LayerNorm, RMSNorm and row statistics to a few ulp", "[simd][layernorm]") {
   // The piece (layer_norm.cpp) sums in order, the kernel over the vector lanes: the mean and
   // the variance differ in their last bits, by the rounding of a float sum of d terms, which
   // grows like √d ulp (measured: 8.5 ulp at d = 768 for these rows of mean 3, σ about 1), so
-  // the outputs (O(1)) agree to 2·(1 + √d) ulp of max(|y|, 1): 6 at d = 5, 57 at d = 768.
+  // the outputs (O(1)) agree to 2·(1 + √d) ulp of max(|y|, 1): 6 at d = 5, 57 at d = 768. The
+  // statistics (mean about 3, 1/σ about 1) are held to the same bound at their own scale.
   // d = 5 and 77 leave tails on every width; 768 is GPT-2's.
+  const auto within = [](float kernel, float piece, std::size_t d) {
+    const double bound = 2 * (1 + std::sqrt(double(d))) * 0x1p-23 * std::max(1.0, double(std::abs(piece)));
+    return std::abs(double(kernel) - double(piece)) <= bound;
+  };
   for (const NormKind kind : {NormKind::layer_norm, NormKind::rms_norm}) {
     for (const std::size_t d : {5u, 64u, 77u, 768u}) {
       ParameterRegistry registry;
@@ -149,38 +156,52 @@ TEST_CASE("the LayerNorm kernel computes the piece's LayerNorm and RMSNorm to a 
       // gamma and beta away from 1 and 0, and rows with an offset, so every term matters.
       Parameter& gamma = registry.at("ln.gamma");
       for (std::size_t j = 0; j < d; ++j) gamma.data()[j] = 0.5f + 0.01f * static_cast<float>(j % 17);
+      const float* beta = nullptr;
       if (kind == NormKind::layer_norm) {
-        Parameter& beta = registry.at("ln.beta");
-        for (std::size_t j = 0; j < d; ++j) beta.data()[j] = 0.1f * static_cast<float>(j % 5) - 0.2f;
+        Parameter& b = registry.at("ln.beta");
+        for (std::size_t j = 0; j < d; ++j) b.data()[j] = 0.1f * static_cast<float>(j % 5) - 0.2f;
+        beta = b.data();
       }
+      const bool rms = kind == NormKind::rms_norm;
       const std::size_t T = 9;
       Matrix x({T, d});
       for (std::size_t i = 0; i < x.size(); ++i) {
         x.data()[i] = 3.0f + std::sin(0.37f * static_cast<float>(i)) * static_cast<float>(1 + i % 3);
       }
       Matrix scalar, vectorised;
+      NormStatistics piece_stats, kernel_stats;
       kernels::set_kernels_enabled(false);
-      norm.forward(x, scalar);
+      norm.forward(x, scalar, piece_stats);
+      REQUIRE(piece_stats.mean.size() == T);
+      REQUIRE(piece_stats.rstd.size() == T);
       for (const Isa isa : runnable_isas()) {
-        INFO("d = " << d << (kind == NormKind::rms_norm ? ", RMSNorm" : ", LayerNorm") << ", instruction set "
-                    << kernels::isa_name(isa));
+        INFO("d = " << d << (rms ? ", RMSNorm" : ", LayerNorm") << ", instruction set " << kernels::isa_name(isa));
         vectorised = Matrix({T, d});
-        kernels::layer_norm(isa, x.data(), vectorised.data(), T, d, gamma.data(),
-                            kind == NormKind::layer_norm ? registry.at("ln.beta").data() : nullptr, 1e-5f,
-                            kind == NormKind::rms_norm);
-        for (std::size_t i = 0; i < x.size(); ++i) {
-          const double bound = 2 * (1 + std::sqrt(double(d))) * 0x1p-23 * std::max(1.0, double(std::abs(scalar.data()[i])));
-          REQUIRE(std::abs(double(vectorised.data()[i]) - double(scalar.data()[i])) <= bound);
+        std::vector<float> mean(T, -1.0f), rstd(T, -1.0f);
+        kernels::layer_norm(isa, x.data(), vectorised.data(), T, d, gamma.data(), beta, 1e-5f, rms, mean.data(),
+                            rstd.data());
+        for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(within(vectorised.data()[i], scalar.data()[i], d));
+        for (std::size_t t = 0; t < T; ++t) {
+          INFO("row " << t << ": kernel mean " << mean[t] << ", rstd " << rstd[t] << "; piece mean "
+                      << piece_stats.mean[t] << ", rstd " << piece_stats.rstd[t]);
+          if (rms) {
+            REQUIRE(mean[t] == 0.0f);  // RMSNorm subtracts no mean
+          } else {
+            REQUIRE(within(mean[t], piece_stats.mean[t], d));
+          }
+          REQUIRE(within(rstd[t], piece_stats.rstd[t], d));
         }
       }
-      // And the forward, with the kernels on, runs the kernel (same numbers as called directly).
+      // And the forward, with the kernels on, runs the kernel (same numbers as called directly)
+      // and keeps the kernel's statistics, which the backward reads.
       kernels::set_kernels_enabled(true);
-      norm.forward(x, vectorised);
+      norm.forward(x, vectorised, kernel_stats);
       Matrix direct({T, d});
-      kernels::layer_norm(x.data(), direct.data(), T, d, gamma.data(),
-                          kind == NormKind::layer_norm ? registry.at("ln.beta").data() : nullptr, 1e-5f,
-                          kind == NormKind::rms_norm);
+      std::vector<float> mean(T), rstd(T);
+      kernels::layer_norm(x.data(), direct.data(), T, d, gamma.data(), beta, 1e-5f, rms, mean.data(), rstd.data());
       CHECK(std::equal(direct.begin(), direct.end(), vectorised.begin()));
+      CHECK(kernel_stats.mean == mean);
+      CHECK(kernel_stats.rstd == rstd);
     }
   }
 }

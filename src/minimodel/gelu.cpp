@@ -8,7 +8,7 @@ namespace minimodel {
 
 // x·Φ(x) with Φ(x) = 0.5·erfc(−x/√2): the definition. The forward applies it to whole rows
 // through gelu_inplace (gelu_rows.cpp), which in the solution's build runs a vectorised copy of
-// this formula (kernels/simd_math.hpp, compared with this function by tests/test_simd_math.cpp)
+// this formula (kernels/pieces_simd.hpp, compared with this function by tests/test_simd_math.cpp)
 // and in a student's build calls this function itself.
 float gelu_exact(float x) {
   // STARTER-BEGIN 2 · GELU, exact form | theory/02-ffn-and-activations.md § GELU: the exact form and the tanh form

@@ -1,7 +1,7 @@
 // gelu_inplace (gelu.hpp): GELU over a whole buffer, the FFN's activation. Not a student's
 // file, so that the route below is the build's choice and not the student's code:
 //  - the solution's build runs the exact form through the vectorised kernel
-//    (kernels/simd_math.hpp), the same formula as gelu_exact (gelu.cpp), which
+//    (kernels/pieces_simd.hpp), the same formula as gelu_exact (gelu.cpp), which
 //    tests/test_simd_math.cpp checks against gelu_exact on every instruction set the CPU has
 //    (MINIMODEL_SIMD=scalar runs gelu_exact instead);
 //  - a student's build (the starter, a handout: cmake/student.cmake) and the mistakes harness
@@ -11,7 +11,7 @@
 #include "minimodel/gelu.hpp"
 
 #ifndef MINIMODEL_SCALAR_PIECES
-#include "minimodel/kernels/simd_math.hpp"
+#include "minimodel/kernels/pieces_simd.hpp"  // the solution's only: a handout has no such file
 #endif
 
 namespace minimodel {

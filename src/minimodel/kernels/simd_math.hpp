@@ -1,14 +1,15 @@
 #pragma once
-// The forward's elementwise maths on whole rows, vectorised with xsimd (the SIMD library
+// The softmax's elementwise maths on whole rows, vectorised with xsimd (the SIMD library
 // xtensor brings) for the widest instruction set the running CPU has. Each kernel is compiled
 // once per instruction set (simd_math_<isa>.cpp, each with its own target flags) and the set is
 // chosen at run time, once per process: the CPU's best, or the one the environment variable
 // MINIMODEL_SIMD names (sse2, avx2, avx512 or scalar), which the ctest variants use to run the labs on
 // the baseline path. Default builds need no -march flag.
 //
-// These are not the definitions. gelu_exact (gelu.cpp, a student piece) is the definition of
-// GELU and softmax_rows (attention.cpp) of the softmax; tests/test_simd_math.cpp compares
-// these kernels with them on every instruction set this CPU can run, over a dense sweep.
+// Here: the dispatch and the softmax's kernels (attention.cpp is not a student piece, so every
+// build has them, a handout too). The vectorised copies of the student pieces GELU and LayerNorm
+// are in pieces_simd.hpp, which a handout leaves out. tests/test_simd_math.cpp compares every
+// kernel with its definition on every instruction set this CPU can run, over a dense sweep.
 #include <cstddef>
 
 namespace minimodel::kernels {
@@ -29,12 +30,6 @@ bool isa_available(Isa isa);
 // "sse2", "avx2+fma", "avx512f".
 const char* isa_name(Isa isa);
 
-// values[i] = 0.5·x·erfc(−x/√2), x = values[i]: gelu_exact on n values, in place. The forms
-// without an Isa run on active_isa() and, for large n (GPT-2-sized buffers), on as many OpenMP
-// threads as OpenBLAS uses; each value's result is the same either way.
-void gelu_exact_inplace(float* values, std::size_t n);
-void gelu_exact_inplace(Isa isa, float* values, std::size_t n);
-
 // values[i] = e^(values[i] − shift), in place; an entry of −∞ gives exactly 0 and a NaN stays
 // NaN. Returns their sum (in float, summed per vector lane, then across). The softmax's
 // exponentials (shift = the row maximum) and their sum.
@@ -43,14 +38,5 @@ float exp_shifted_inplace(Isa isa, float* values, std::size_t n, float shift);
 
 // The largest of values[0..n), n >= 1 (exact, whatever the order).
 float max_of(const float* values, std::size_t n);
-
-// LayerNorm (or RMSNorm, rms = true: no mean, no beta) of each of `rows` rows of d floats:
-// y[t] = gamma ⊙ (x[t] − mean) / √(var + eps) + beta, the steps of LayerNorm::forward (the
-// student piece, layer_norm.cpp) with its two sums split over the vector lanes. beta may be
-// nullptr. x and y do not overlap.
-void layer_norm(const float* x, float* y, std::size_t rows, std::size_t d, const float* gamma, const float* beta,
-                float eps, bool rms);
-void layer_norm(Isa isa, const float* x, float* y, std::size_t rows, std::size_t d, const float* gamma,
-                const float* beta, float eps, bool rms);
 
 }  // namespace minimodel::kernels

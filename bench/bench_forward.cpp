@@ -3,11 +3,19 @@
 // the end divides the forward's GFLOP/s by the best sgemm GFLOP/s of the same shapes.
 // For the locked config it also replays the forward's own products on bare BLAS ("products"):
 // the time those calls take with nothing else around them, the floor BLAS sets for a forward.
+// After the benchmarks, the same model and weights run through a NumPy float32 forward
+// (bench/numpy_forward.py, on as many OpenBLAS threads), timed in the same run, with the
+// speed-up beside each row.
 #include <benchmark/benchmark.h>
 #include <cblas.h>  // OpenBLAS: cblas_sgemm and openblas_set_num_threads
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +26,11 @@
 
 #include "minimodel/flops.hpp"
 #include "gemm_recorder.hpp"
+#include "minimodel/matmul.hpp"
+#include "minimodel/kernels/simd_math.hpp"
+#include "minimodel/kernels/small_gemm.hpp"
 #include "minimodel/model.hpp"
+#include "minimodel/io/weights_io.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -202,12 +214,72 @@ std::vector<ForwardRun> forward_runs(const SummaryReporter& r, const std::string
   return runs;
 }
 
+// The NumPy forward of one (config, T, threads), run by bench/numpy_forward.py in a child
+// process with OPENBLAS_NUM_THREADS = threads, on the weights and tokens of the C++ forward.
+struct NumpyRun {
+  bool ok = false;
+  double median_s = 0, stddev_s = 0, max_abs_diff = 0;
+};
+
+class NumpyComparison {
+ public:
+  NumpyComparison() : dir_(std::filesystem::temp_directory_path() / fmt::format("minimodel-bench-{}", getpid())) {
+    std::filesystem::create_directories(dir_);
+  }
+  ~NumpyComparison() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  NumpyRun run(Which which, unsigned T, unsigned threads) {
+    const MiniGPT& m = model(which);
+    const std::filesystem::path weights = dir_ / (std::string(label(which)) + ".safetensors");
+    if (!std::filesystem::exists(weights)) minimodel::save_safetensors(m, weights);
+    const std::filesystem::path logits = dir_ / fmt::format("{}-{}.f32", label(which), T);
+    if (!std::filesystem::exists(logits)) {
+      const minimodel::Matrix out = m.forward(benchmark_tokens(m, T));
+      std::ofstream(logits, std::ios::binary)
+          .write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size() * sizeof(float)));
+    }
+    // As many repetitions as the C++ side's (10 and 3), each the mean of several forwards for
+    // the small ones (the C++ side's are of thousands).
+    const unsigned repetitions = which == Which::locked ? 10 : 3;
+    const unsigned iterations = which == Which::locked ? 100 : (T >= 1024 ? 1 : 3);
+    const char* python = std::getenv("MINIMODEL_PYTHON");
+    const std::string command =
+        fmt::format("OPENBLAS_NUM_THREADS={} OMP_NUM_THREADS={} '{}' '{}' '{}' {} {} {} '{}'", threads, threads,
+                    python != nullptr ? python : "python3", MINIMODEL_BENCH_DIR "/numpy_forward.py",
+                    weights.string(), T, repetitions, iterations, logits.string());
+    NumpyRun result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char line[512] = {};
+    const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+    const int status = pclose(pipe);
+    if (!read || status != 0) return result;
+    result.ok = std::sscanf(line, "{\"median_s\": %lf, \"stddev_s\": %lf, \"repetitions\": %*d, \"max_abs_diff\": %lf}",
+                            &result.median_s, &result.stddev_s, &result.max_abs_diff) == 3;
+    return result;
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
 void print_summary(const SummaryReporter& r) {
   std::printf("\nSummary (medians; spread = stddev / median over the repetitions)\n");
   // OpenBLAS picks its kernels for the CPU at load time; the roofline depends on that choice.
   std::printf("%s; kernels for core %s\n", openblas_get_config(), openblas_get_corename());
-  std::printf("%-12s %6s %8s %14s %8s %12s %10s %16s %8s\n", "config", "T", "threads", "time/forward",
-              "spread", "tokens/s", "GFLOP/s", "sgemm GFLOP/s", "ratio");
+  std::printf("GELU, LayerNorm, softmax: xsimd kernels for %s; attention's per-head products: libxsmm "
+              "kernels for %s; the other products: OpenBLAS (%s)\n",
+              minimodel::kernels::isa_name(minimodel::kernels::active_isa()), minimodel::kernels::small_gemm_target(),
+              openblas_get_corename());
+  std::printf("NumPy: the same model, weights and tokens in NumPy float32 (bench/numpy_forward.py), same "
+              "OpenBLAS thread count; max |diff| = largest difference of its logits from ours\n");
+  std::printf("%-12s %6s %8s %14s %8s %12s %10s %16s %8s %14s %8s %9s %10s\n", "config", "T", "threads",
+              "time/forward", "spread", "tokens/s", "GFLOP/s", "sgemm GFLOP/s", "ratio", "NumPy", "spread",
+              "speed-up", "max |diff|");
+  NumpyComparison numpy;
   for (const char* which : {"locked", "gpt2_small"}) {
     for (const ForwardRun& run : forward_runs(r, which)) {
       const auto& aggregates = r.stats_.at(run.name);
@@ -227,14 +299,23 @@ void print_summary(const SummaryReporter& r) {
       // A filter that left out the sgemm benchmarks leaves no roofline to divide by.
       const std::string ratio =
           roofline > 0 ? fmt::format("{:.1f}%", 100 * median->second.gflops / roofline) : "n/a";
-      std::printf("%-12s %6u %8u %11.3f %-2s %7.1f%% %12.0f %10.2f %16.2f %8s\n", which, T, threads, t,
+      const NumpyRun np = numpy.run(std::string(which) == "locked" ? Which::locked : Which::gpt2_small, T, threads);
+      const double np_time = np.median_s / (seconds / t);  // in the unit of t
+      std::printf("%-12s %6u %8u %11.3f %-2s %7.1f%% %12.0f %10.2f %16.2f %8s", which, T, threads, t,
                   unit_name(median->second.unit), 100 * spread, T / seconds, median->second.gflops, roofline,
                   ratio.c_str());
+      if (np.ok) {
+        std::printf(" %11.3f %-2s %7.1f%% %8.1fx %10.2e\n", np_time, unit_name(median->second.unit),
+                    100 * np.stddev_s / np.median_s, np.median_s / seconds, np.max_abs_diff);
+      } else {
+        std::printf(" %14s\n", "NumPy failed");
+      }
     }
   }
 
-  // The forward beside its own products on bare BLAS: what BLAS alone costs, and the rest
-  // (LayerNorm, RoPE, softmax, GELU, bias adds, the embedding lookup, the calls between).
+  // The forward beside its own BLAS products on bare BLAS: what BLAS alone costs, and the rest
+  // (attention's libxsmm products, LayerNorm, RoPE, softmax, GELU, bias adds, the embedding
+  // lookup, the calls between).
   bool header = false;
   for (const ForwardRun& run : forward_runs(r, "locked")) {
     const auto& aggregates = r.stats_.at(run.name);
@@ -242,7 +323,7 @@ void print_summary(const SummaryReporter& r) {
     if (it == r.stats_.end() || !it->second.count("median")) continue;
     if (!header) {
       std::printf("\n%-12s %6s %8s %14s %18s %10s %14s\n", "config", "T", "threads", "time/forward",
-                  "its products alone", "share", "the rest");
+                  "its BLAS products", "share", "the rest");
       header = true;
     }
     const unsigned T = run.T, threads = run.threads;

@@ -17,6 +17,19 @@ require_package(BLAS libopenblas-dev)
 require_package(xtl xtl-dev)
 require_package(xtensor xtensor-dev)
 require_package(xtensor-blas libxtensor-blas-dev)
+require_package(xsimd libxsimd-dev)
+require_package(OpenMP libgomp1)
+# libxsmm (small products generated for the running CPU) has a pkg-config file, no CMake package.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(LIBXSMM QUIET IMPORTED_TARGET libxsmm)
+endif()
+if(NOT LIBXSMM_FOUND)
+  message(FATAL_ERROR
+    "Missing dependency 'libxsmm'. On Debian 12 install it with:\n"
+    "  sudo apt-get install libxsmm-dev pkg-config\n"
+    "or run scripts/setup.sh, which installs everything the workbook needs.")
+endif()
 require_package(fmt libfmt-dev)
 require_package(CLI11 libcli11-dev)
 require_package(nlohmann_json nlohmann-json3-dev)

@@ -62,6 +62,10 @@ function(minimodel_student_library target)
                                                      <fmt/format.h> <string> <vector> <cmath> <span>)
   minimodel_student_sources(${target}_pieces ${pieces})
   target_sources(${target} PRIVATE $<TARGET_OBJECTS:${target}_pieces>)
+  # The forward runs the student's gelu_exact and LayerNorm, not the solution's vectorised
+  # copies of them (src/minimodel/gelu_rows.cpp, layer_norm.cpp).
+  target_compile_definitions(${target} PRIVATE MINIMODEL_SCALAR_PIECES)
+  target_compile_definitions(${target}_pieces PRIVATE MINIMODEL_SCALAR_PIECES)
   check_linker_flag(CXX -fuse-ld=gold MINIMODEL_LINKER_GOLD)
   if(MINIMODEL_LINKER_GOLD)
     target_link_options(${target} INTERFACE -fuse-ld=gold)

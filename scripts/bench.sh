@@ -8,6 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+# The NumPy comparison runs Debian's python3 (python3-numpy), whatever python3 comes first on PATH.
+export MINIMODEL_PYTHON=${MINIMODEL_PYTHON:-/usr/bin/python3}
+# OpenMP threads (attention's heads, GELU and LayerNorm at the GPT-2 sizes) sleep between their
+# parallel regions instead of spinning: a spinning OpenMP thread holds a core that OpenBLAS's
+# thread needs for the next product. Measured at the GPT-2 shape, T = 128, 2 threads, the two
+# settings alternated in one session: 984 and 990 ms per forward spinning (libgomp's default),
+# 389 and 517 ms with PASSIVE. Set before the program starts: libgomp reads it when it loads.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 cmake --preset bench >/dev/null
 cmake --build --preset bench
 build-bench/bin/minimodel_bench "$@"

@@ -2,8 +2,8 @@
 # CI's proof that a handout works (scripts/test.sh stage 2; docs/student-track.md), on the
 # handout a student would get, without this repository:
 #   1. scripts/handout.sh writes one into a scratch folder and verifies it (no marker, no line of
-#      the solution's regions, one commit); the verification must also catch a solution line
-#      and a marker planted into a copy;
+#      the solution's regions, no solution-only file, one commit); the verification must also
+#      catch a solution line, a marker and a solution-only file planted into a copy;
 #   2. a fresh clone of it runs its README's two commands (scripts/setup.sh, scripts/labs.sh):
 #      the labs build with the handout's `release` preset, and every lab exits 1 (it runs, fails
 #      the checks that need the missing pieces, names them), never another status;
@@ -45,15 +45,18 @@ solution_line="$(awk '/STARTER-BEGIN/ { inside = 1; next } /STARTER-END/ { insid
                       END { print longest }' src/minimodel/layer_norm.cpp)"
 [ -n "$solution_line" ] || fail "found no solution line to plant in src/minimodel/layer_norm.cpp"
 printf '%s\n%s\n' "// STARTER-BEGIN planted" "$solution_line" >> "$planted/theory/README.md"
+# And a file the handout leaves out (scripts/handout.sh's solution_only): the vectorised LayerNorm.
+cp src/minimodel/kernels/pieces_simd_impl.hpp "$planted/src/minimodel/kernels/"
 status=0
 scripts/handout.sh --verify "$planted" > "$work/planted.txt" || status=$?
 if [ $status -ne 1 ] || ! grep -q "^theory/README.md:[0-9]*:.*STARTER-BEGIN planted" "$work/planted.txt" ||
    ! grep -q "^theory/README.md:[0-9]*: " "$work/planted.txt" ||
-   ! grep -q "holds lines of the solution's regions" "$work/planted.txt"; then
+   ! grep -q "holds lines of the solution's regions" "$work/planted.txt" ||
+   ! grep -q "^src/minimodel/kernels/pieces_simd_impl.hpp$" "$work/planted.txt"; then
   cat "$work/planted.txt"
-  fail "scripts/handout.sh --verify did not name the marker and the solution line planted into theory/README.md (exit $status)"
+  fail "scripts/handout.sh --verify did not name the marker and the solution line planted into theory/README.md, or the planted src/minimodel/kernels/pieces_simd_impl.hpp (exit $status)"
 fi
-echo "handout-check.sh: --verify names a planted marker and a planted solution line"
+echo "handout-check.sh: --verify names a planted marker, a planted solution line and a planted solution-only file"
 
 # 2. A fresh clone, and the README's two commands.
 clone="$work/clone"

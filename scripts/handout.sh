@@ -22,8 +22,9 @@
 #     the markers), CMakePresets.json (tools/handout/CMakePresets.json), .gitignore, and
 #     cmake/handout.cmake, which tells the build this tree is a handout and which files are the
 #     student's (cmake/student.cmake compiles them with warnings that are not errors).
-# Left out: the solution's regions; the tests of the pieces themselves and of the next
-# chapter's backward (they fail on the stubs; the labs are the student's checks, with hints),
+# Left out: the solution's regions and its vectorised copies of pieces (solution_only below);
+# the tests of the pieces themselves and of the next chapter's backward (they fail on the
+# stubs; the labs are the student's checks, with hints),
 # tests/mistakes/ (solution lines), tests/starter/, tests/grade/, the instructor's and CI's
 # scripts (grade.sh, starter-check.sh, mistakes.sh, handout*.sh, test.sh, regen-*.sh, ...),
 # tools/gradcheck/, bench/, fuzz/, .ci/, and this repository's README.md, which is the
@@ -53,9 +54,18 @@ kept_tests=(
   tests/test_config.cpp tests/test_random.cpp tests/test_vocab.cpp tests/test_reference.cpp
 )
 
+# Files of src/ a handout leaves out: the vectorised copies of the student pieces GELU and
+# LayerNorm (src/minimodel/kernels/pieces_simd.hpp), a working solution the student could call
+# or copy from. The handout's build defines MINIMODEL_SCALAR_PIECES (cmake/student.cmake), under
+# which no file names them, and src/minimodel/CMakeLists.txt lists them only where they exist.
+# A glob on the path from the tree's root; --verify checks that no such file is in a handout.
+solution_only='src/minimodel/kernels/pieces_simd*'
+
 # in_handout PATH: whether a file of this tree goes into the handout (before the marked files
 # are replaced by their starter copies).
 in_handout() {
+  # shellcheck disable=SC2254
+  case "$1" in $solution_only) return 1 ;; esac
   case "$1" in
     src/*|labs/*|theory/*|diagrams/*|tools/labdiff/*|CONVENTIONS.md|CMakeLists.txt) return 0 ;;
     cmake/starter.cmake) return 1 ;;
@@ -124,19 +134,26 @@ verify() {
     echo "$found"
     problems=1
   fi
-  # 3. One commit, so no history holds what the handout does not.
+  # 3. None of the solution's own files (solution_only above).
+  found=$(cd "$dir" && find . -path ./.git -prune -o -path "./$solution_only" -print | sed 's|^\./||')
+  if [ -n "$found" ]; then
+    echo "handout.sh: $dir holds files a handout leaves out (the solution's vectorised pieces):"
+    echo "$found"
+    problems=1
+  fi
+  # 4. One commit, so no history holds what the handout does not.
   commits=$(git -C "$dir" rev-list --all --count 2>/dev/null || echo 0)
   if [ "$commits" != 1 ]; then
     echo "handout.sh: $dir has $commits commits; a handout has exactly one"
     problems=1
   fi
-  # 4. The working tree is that commit.
+  # 5. The working tree is that commit.
   if [ -n "$(git -C "$dir" status --porcelain)" ]; then
     echo "handout.sh: $dir has changes outside its commit:"
     git -C "$dir" status --short
     problems=1
   fi
-  [ $problems -eq 0 ] && echo "handout.sh: $dir: no marker, no line of the solution's regions, one commit"
+  [ $problems -eq 0 ] && echo "handout.sh: $dir: no marker, no line of the solution's regions, no solution-only file, one commit"
   return $problems
 }
 

@@ -289,12 +289,14 @@ targets=()
 for lab in "${labs[@]}"; do targets+=("lab$lab"); done
 
 # Warnings are not errors here: a mistake that leaves a variable unused (a deleted line) must
-# reach the labs, which are what is under test, not stop at -Werror.
+# reach the labs, which are what is under test, not stop at -Werror. MINIMODEL_SCALAR_PIECES:
+# the forward runs the pieces as a student's build does (the exact GELU through gelu_exact, not
+# its vectorised copy), since every edit here is a student's mistake.
 if [ ! -f "$build/build.ninja" ]; then
   t0=$EPOCHREALTIME
   cmake -S "$tree" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     -DMINIMODEL_BUILD_BENCHMARKS=OFF -DMINIMODEL_BUILD_FUZZERS=OFF -DMINIMODEL_STARTER=OFF \
-    -DMINIMODEL_WERROR=OFF \
+    -DMINIMODEL_WERROR=OFF -DMINIMODEL_SCALAR_PIECES=ON \
     > "$logs/configure.log" 2>&1 || { cat "$logs/configure.log" >&2; die "configuring the scratch build failed"; }
   echo "mistakes.sh: configured in $(elapsed "$t0") s"
 fi

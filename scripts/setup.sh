@@ -13,12 +13,16 @@ packages=(
   xtensor-dev           # tensors for the model
   libxtensor-blas-dev   # xtensor's BLAS bindings (cblas prototypes)
   libopenblas-dev       # the BLAS the matrix products run on
+  libxsimd-dev          # SIMD (xtensor's): the vectorised exp and erfc of softmax and GELU
+  libxsmm-dev           # small matrix products generated for the CPU at run time (attention's)
+  pkg-config            # how CMake finds libxsmm
   libfmt-dev            # fixed-precision, diff-friendly printing
   catch2                # the test framework (v2)
   libcli11-dev          # command lines of the labs
   nlohmann-json3-dev    # safetensors headers and --json output
   libdtl-dev            # labdiff's line alignment (dtl, the O(NP) diff; header-only)
   libbenchmark-dev      # benchmarks
+  python3-numpy         # the NumPy forward the benchmarks compare with (bench/numpy_forward.py)
   clang                 # the compiler of the fuzz preset (clang++ is clang 14 on Debian 12)
   libclang-rt-14-dev    # clang's runtimes: libFuzzer (-fsanitize=fuzzer) and ASan/UBSan for clang
 )

@@ -12,7 +12,6 @@
 #include "minimodel/matmul.hpp"
 #include "minimodel/ffn.hpp"
 #include "minimodel/gelu.hpp"
-#include "minimodel/vector_math.hpp"
 #include "minimodel/layer_norm.hpp"
 #include "minimodel/random.hpp"
 #include "minimodel/rope.hpp"
@@ -194,24 +193,11 @@ TEST_CASE("GELU: exact and tanh forms by hand", "[layers][gelu]") {
   CHECK(max_diff > 1e-5);
 }
 
-TEST_CASE("the vectorisable exp is accurate to about 1 ulp and exactly 0 far left", "[layers][gelu]") {
-  // The softmax and GELU use it; double std::exp is the truth. Bound: 2 float ulps (2·2⁻²³
-  // relative) over the range where e^x is a normal float.
-  for (int i = -8700; i <= 8800; ++i) {
-    const float x = static_cast<float>(i) * 1e-2f;
-    const double truth = std::exp(double(x));
-    REQUIRE(std::abs(double(detail::exp_vectorizable(x)) - truth) <= 2.0 * 0x1p-23 * truth);
-  }
-  CHECK(detail::exp_vectorizable(0.0f) == 1.0f);
-  CHECK(detail::exp_vectorizable(-std::numeric_limits<float>::infinity()) == 0.0f);  // the mask
-  CHECK(detail::exp_vectorizable(-100.0f) == 0.0f);
-}
-
 TEST_CASE("GELU exact is accurate to about 2 ulp against double erfc", "[layers][gelu]") {
-  // gelu_exact evaluates Φ through a vectorisable erfc (gelu.hpp); the double-precision
+  // gelu_exact evaluates Φ through the float erfc of <cmath>; the double-precision
   // 0.5·x·erfc(−x/√2) is the truth. Bound: 2 float ulps at the scale of the result, 2·2⁻²³·
-  // max(|g|, 1) — a libm erff in float does no better (it is worse in the negative tail,
-  // where 1 + erf cancels).
+  // max(|g|, 1) — 1 + erff in float does no better (it is worse in the negative tail, where
+  // 1 + erf cancels).
   double worst = 0;
   for (int i = -12000; i <= 12000; ++i) {
     const float x = static_cast<float>(i) * 1e-3f;

@@ -3,10 +3,12 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <omp.h>
 
 #include "minimodel/contract.hpp"
-#include "minimodel/vector_math.hpp"  // detail::exp_vectorizable
+#include "minimodel/kernels/simd_math.hpp"  // kernels::exp_shifted_inplace
 #include "minimodel/matmul.hpp"
+#include "minimodel/kernels/small_gemm.hpp"
 
 namespace minimodel {
 
@@ -16,13 +18,9 @@ void softmax_rows(std::span<float> values, std::size_t rows, std::size_t n) {
                    values.size(), rows, n);
   for (std::size_t r = 0; r < rows; ++r) {
     float* row = values.data() + r * n;
-    float max = row[0];
-    for (std::size_t j = 1; j < n; ++j) max = std::max(max, row[j]);
-    // Separate loops: the exponentials vectorise (exp(−∞) = 0 exactly), the float sum is kept
-    // in order so that it does not depend on the vector width.
-    for (std::size_t j = 0; j < n; ++j) row[j] = detail::exp_vectorizable(row[j] - max);
-    float sum = 0.0f;
-    for (std::size_t j = 0; j < n; ++j) sum += row[j];
+    const float max = kernels::max_of(row, n);
+    // row[j] = e^(row[j] − max) (exp(−∞) = 0 exactly), and their sum, vectorised.
+    const float sum = kernels::exp_shifted_inplace(row, n, max);
     const float inv_sum = 1.0f / sum;
     for (std::size_t j = 0; j < n; ++j) row[j] *= inv_sum;
   }
@@ -60,6 +58,19 @@ void keep_block(const float* block, std::size_t rows, std::size_t keys, float* t
     std::copy(block + r * keys, block + (r + 1) * keys, traced + (h * T + r0 + r) * T);
   }
 }
+
+// c (rows, n) = a (rows, k) · b (k, n), row-major with the given row strides: on libxsmm
+// (kernels/small_gemm.hpp), or on BLAS when libxsmm has no kernel for the shape.
+void product(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc,
+             std::size_t rows, std::size_t n, std::size_t k) {
+  if (!kernels::small_gemm(rows, n, k, a, lda, b, ldb, c, ldc)) {
+    gemm({a, rows, k, lda}, {b, k, n, ldb}, Transpose::no, {c, rows, n, ldc});
+  }
+}
+
+// Heads run in parallel (one per worker thread at a time) when there is enough work to pay for
+// the threads: the GPT-2-small shape at T = 128 has 12 heads of 64 × 128 × 64 products.
+constexpr std::size_t kParallelWork = 1u << 18;  // multiply-adds of one head's score products
 
 std::string rope_formula(std::size_t position_offset) {
   return fmt::format("rotate pairs (2i, 2i+1) of each head by (offset {} + t)·θ_i", position_offset);
@@ -110,8 +121,16 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      exp(−∞) = 0 would give. A tracer that wants the full (H, T, T) picture gets them
   //      computed and masked like the rest (keys = T): the weights come out identical. So does an
   //      activation record, which keeps the weights for the backward.
+  //      The products run on libxsmm (kernels/small_gemm.hpp), which takes no transposed
+  //      operand: each head's k_h is first copied transposed, (d_head, T), into a scratch buffer.
+  //      With several OpenBLAS threads and enough work, the heads are shared among as many
+  //      OpenMP threads, each with its own block and scratch buffers.
   ensure_shape(b.heads, T, d);
-  b.weights.resize(std::min(kRowBlock, T) * T);
+  const bool parallel = !trace_values && T * T * dh / 2 >= kParallelWork;
+  const int workers = parallel ? std::max(1, std::min(kernels::worker_threads(), static_cast<int>(H))) : 1;
+  const std::size_t block_floats = std::min(kRowBlock, T) * T;
+  b.weights.resize(static_cast<std::size_t>(workers) * block_floats);
+  b.k_transposed.resize(static_cast<std::size_t>(workers) * dh * T);
   if (trace_values) {
     for (std::vector<float>* traced : {&b.traced_scores, &b.traced_masked, &b.traced_weights}) {
       traced->resize(H * T * T);
@@ -120,16 +139,21 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   AttentionActivations* const keep = b.keep;
   if (keep != nullptr) ensure_shape(keep->weights, H * T, T);
   const bool all_keys = trace_values || keep != nullptr;  // the full (H, T, T) picture is wanted
+#pragma omp parallel for num_threads(workers) schedule(static, 1) if (workers > 1)
   for (std::size_t h = 0; h < H; ++h) {
+    const std::size_t worker = workers > 1 ? static_cast<std::size_t>(omp_get_thread_num()) : 0;
     const float* q_h = b.q.data() + h * dh;
     const float* k_h = b.k.data() + h * dh;
     const float* v_h = b.v.data() + h * dh;
     float* heads_h = b.heads.data() + h * dh;
+    float* k_t = b.k_transposed.data() + worker * dh * T;  // (dh, T), row stride T
+    kernels::transpose(k_h, T, dh, d, k_t, T);
     for (std::size_t r0 = 0; r0 < T; r0 += kRowBlock) {
       const std::size_t r1 = std::min(T, r0 + kRowBlock), rows = r1 - r0;
       const std::size_t keys = causal && !all_keys ? r1 : T;
-      float* block = b.weights.data();  // (rows, keys), row stride `keys`
-      gemm({q_h + r0 * d, rows, dh, d}, {k_h, keys, dh, d}, Transpose::yes, {block, rows, keys, keys}, scale);
+      float* block = b.weights.data() + worker * block_floats;  // (rows, keys), row stride `keys`
+      product(q_h + r0 * d, d, k_t, T, block, keys, rows, keys, dh);
+      for (std::size_t i = 0; i < rows * keys; ++i) block[i] *= scale;
       if (trace_values) keep_block(block, rows, keys, b.traced_scores.data(), h, r0, T);
       if (causal) {
         for (std::size_t r = 0; r < rows; ++r) {
@@ -141,7 +165,7 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
       softmax_rows({block, rows * keys}, rows, keys);
       if (trace_values) keep_block(block, rows, keys, b.traced_weights.data(), h, r0, T);
       if (keep != nullptr) keep_block(block, rows, keys, keep->weights.data(), h, r0, T);
-      gemm({block, rows, keys, keys}, {v_h, keys, dh, d}, Transpose::no, {heads_h + r0 * d, rows, dh, d});
+      product(block, keys, v_h, d, heads_h + r0 * d, d, rows, dh, keys);
     }
   }
   if (active_tracer() != nullptr) {  // the (H, T, T) shapes below are vectors: built only for a tracer

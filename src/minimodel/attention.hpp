@@ -36,7 +36,8 @@ class CausalSelfAttention {
   struct Buffers {
     Matrix q, k, v;              // (T, d_model); q and k rotated in place
     Matrix heads;                // (T, d_model): head h writes columns [h·d_head, (h+1)·d_head)
-    std::vector<float> weights;  // one block of rows of one head's scores, then its weights
+    std::vector<float> weights;  // per worker thread: one block of rows of a head's scores, then its weights
+    std::vector<float> k_transposed;  // per worker thread: k_hᵀ (d_head, T), for the score products
     // (H, T, T) copies of the blocks above at each stage, only when a tracer asks for values.
     std::vector<float> traced_scores, traced_masked, traced_weights;
     // When not null, the forward also keeps there what the backward reads (set by the block

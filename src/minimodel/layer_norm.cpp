@@ -5,6 +5,9 @@
 
 #include "minimodel/contract.hpp"
 #include "minimodel/errors.hpp"
+#ifndef MINIMODEL_SCALAR_PIECES
+#include "minimodel/kernels/pieces_simd.hpp"  // the solution's only: a handout has no such file
+#endif
 
 namespace minimodel {
 
@@ -30,6 +33,18 @@ void LayerNorm::forward(const Matrix& x, Matrix& y, NormStatistics& stats) const
   stats.mean.resize(T);
   stats.rstd.resize(T);
   const bool rms = kind_ == NormKind::rms_norm;
+#ifndef MINIMODEL_SCALAR_PIECES
+  // The solution's build runs the piece's steps vectorised (kernels/pieces_simd.hpp), compared
+  // with the piece by tests/test_simd_math.cpp; a student's build runs the piece below. The
+  // kernel writes the rows' statistics into stats as the piece does: the backward reads the
+  // numbers of the forward that ran.
+  if (kernels::kernels_enabled() && x.data() != y.data()) {
+    kernels::layer_norm(x.data(), y.data(), T, d, gamma_.data(), beta_ ? beta_->data() : nullptr, eps_, rms,
+                        stats.mean.data(), stats.rstd.data());
+    trace_op(name_, "", {x}, "", y, formula_);
+    return;
+  }
+#endif
   // STARTER-BEGIN 1 · LayerNorm forward | labs/00-block-by-hand/README.md § Step 1 · LN1
   // | computes: every row t of x on its own: y[t] = γ ⊙ (x[t] − mean) / √(var + eps) + β, var
   // |           the mean of the squared deviations (divide by d, not d − 1). When rms is true

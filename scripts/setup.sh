@@ -25,6 +25,7 @@ packages=(
   python3-numpy         # the NumPy forward the benchmarks compare with (bench/numpy_forward.py)
   clang                 # the compiler of the fuzz preset (clang++ is clang 14 on Debian 12)
   libclang-rt-14-dev    # clang's runtimes: libFuzzer (-fsanitize=fuzzer) and ASan/UBSan for clang
+  libomp-14-dev         # OpenMP for clang (the fuzz preset builds the library, which uses OpenMP)
 )
 # The site (scripts/site.sh, site/) and its browser check; only where site/ is (a handout,
 # scripts/handout.sh, has no site/ and does not need a browser).

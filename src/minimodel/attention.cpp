@@ -136,19 +136,31 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
                    "{}: x (T, d_model) = ({}, {}), W_q (d_model, d_model) = ({}, {}), {} heads of d_head {}",
                    name_, T, d, W_q_.value.shape(0), W_q_.value.shape(1), H, dh);
 
-  // 1. Projections: (T, d) · (d, d) -> (T, d), no biases.
-  linear(x, W_q_, b.q);
+  // 1. Projections: (T, d) · (d, d) -> (T, d), no biases. Into the Matrices b.q, b.k, b.v, which
+  //    the trace and the record read, or into memory the caller lent (attention.hpp), where
+  //    nothing reads them but this function.
+  AttentionActivations* const keep = b.keep;
+  const bool lent = b.lent != nullptr && b.lent_floats >= 3 * T * d && keep == nullptr &&
+                    active_tracer() == nullptr;
+  if (!lent) {
+    for (Matrix* m : {&b.q, &b.k, &b.v}) ensure_shape(*m, T, d);
+  }
+  float* const q = lent ? b.lent : b.q.data();
+  float* const k = lent ? b.lent + T * d : b.k.data();
+  float* const v = lent ? b.lent + 2 * T * d : b.v.data();
+  // (When lent, no tracer listens: trace_op returns before it looks at b.q, b.k, b.v.)
+  gemm(view(x), view(W_q_), Transpose::no, {q, T, d, d});
   trace_op(name_, "q", {x, W_q_}, "·", b.q, "x·W_q");
-  linear(x, W_k_, b.k);
+  gemm(view(x), view(W_k_), Transpose::no, {k, T, d, d});
   trace_op(name_, "k", {x, W_k_}, "·", b.k, "x·W_k");
-  linear(x, W_v_, b.v);
+  gemm(view(x), view(W_v_), Transpose::no, {v, T, d, d});
   trace_op(name_, "v", {x, W_v_}, "·", b.v, "x·W_v");
 
   // 2. RoPE on q and k of every head (v and the residual stream are never rotated).
   const std::string rope_text = active_tracer() != nullptr ? rope_formula(options.position_offset) : "";
-  apply_rope(b.q, H, *rope_, options.position_offset);
+  apply_rope({q, T * d}, d, H, *rope_, options.position_offset);
   trace_op(name_, "q_rope", {b.q}, "", b.q, rope_text);
-  apply_rope(b.k, H, *rope_, options.position_offset);
+  apply_rope({k, T * d}, d, H, *rope_, options.position_offset);
   trace_op(name_, "k_rope", {b.k}, "", b.k, rope_text);
 
   // 3–6. Per head, per block of query rows [r0, r1):
@@ -172,9 +184,9 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      Unless the activation record keeps q, heads_h[r0:r1] is written over q_h[r0:r1], which
   //      no later block reads (block r0 is the last to read those rows of q): the heads need no
   //      (T, d) buffer of their own, 3 MiB at the GPT-2 shape and T = 1024.
-  AttentionActivations* const keep = b.keep;
-  Matrix& heads = keep != nullptr ? b.heads : b.q;
   if (keep != nullptr) ensure_shape(b.heads, T, d);
+  const Matrix& heads = keep != nullptr ? b.heads : b.q;  // what the trace reads (never lent then)
+  float* const heads_data = keep != nullptr ? b.heads.data() : q;
   const bool parallel = !trace_values && T * T * dh / 2 >= kParallelWork;
   const int workers = parallel ? std::max(1, std::min(kernels::worker_threads(), static_cast<int>(H))) : 1;
   const std::size_t first_rows = std::min(kRowBlock, T);
@@ -193,10 +205,10 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
 #pragma omp parallel for num_threads(workers) schedule(static, 1) if (workers > 1)
   for (std::size_t h = 0; h < H; ++h) {
     const std::size_t worker = workers > 1 ? static_cast<std::size_t>(omp_get_thread_num()) : 0;
-    const float* q_h = b.q.data() + h * dh;
-    const float* k_h = b.k.data() + h * dh;
-    const float* v_h = b.v.data() + h * dh;
-    float* heads_h = heads.data() + h * dh;
+    const float* q_h = q + h * dh;
+    const float* k_h = k + h * dh;
+    const float* v_h = v + h * dh;
+    float* heads_h = heads_data + h * dh;
     float* k_t = b.k_transposed.data() + worker * dh * T;  // (dh, T), row stride T
     if (on_blas) {
       transpose_plain(k_h, T, dh, d, k_t);
@@ -244,7 +256,8 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   }
 
   // 7. Output projection.
-  linear(heads, W_o_, out);
+  ensure_shape(out, T, d);
+  gemm({heads_data, T, d, d}, view(W_o_), Transpose::no, view(out));
   trace_op(name_, "out", {heads, W_o_}, "·", out, "heads·W_o");
 
   if (keep != nullptr) {  // copies into buffers that keep their memory from one forward to the next

@@ -1,11 +1,18 @@
 #include "minimodel/rope.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "minimodel/errors.hpp"
+#include "minimodel/kernels/small_gemm.hpp"  // worker_threads
 
 namespace minimodel {
+
+namespace {
+// From this many floats on, the rows are shared among threads (kernels/pieces_simd.cpp's rule).
+constexpr std::size_t kParallelRope = 1u << 16;
+}  // namespace
 
 RotaryTable::RotaryTable(std::size_t d_head, std::size_t max_positions, double base)
     : d_head_(d_head), max_positions_(max_positions) {
@@ -23,7 +30,12 @@ RotaryTable::RotaryTable(std::size_t d_head, std::size_t max_positions, double b
 }
 
 void apply_rope(Matrix& x, std::size_t n_heads, const RotaryTable& table, std::size_t position_offset) {
-  const std::size_t T = x.shape(0), d_model = x.shape(1), d_head = table.d_head();
+  apply_rope({x.data(), x.size()}, x.shape(1), n_heads, table, position_offset);
+}
+
+void apply_rope(std::span<float> x, std::size_t d_model, std::size_t n_heads, const RotaryTable& table,
+                std::size_t position_offset) {
+  const std::size_t T = x.size() / d_model, d_head = table.d_head();
   if (d_model != n_heads * d_head) {
     throw Error(fmt::format("apply_rope: x has {} columns, expected n_heads·d_head = {}·{}", d_model,
                             n_heads, d_head));
@@ -32,6 +44,10 @@ void apply_rope(Matrix& x, std::size_t n_heads, const RotaryTable& table, std::s
     throw Error(fmt::format("apply_rope: positions {}..{} exceed the table's {} positions",
                             position_offset, position_offset + T - 1, table.max_positions()));
   }
+  // Rows are independent: a large x is shared among the worker threads (as many as OpenBLAS
+  // uses), each rotating whole rows exactly as one thread would. The locked model never splits.
+  const int workers = T * d_model >= kParallelRope ? std::max(1, kernels::worker_threads()) : 1;
+#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
   for (std::size_t t = 0; t < T; ++t) {
     const std::size_t position = position_offset + t;
     for (std::size_t h = 0; h < n_heads; ++h) {

@@ -8,6 +8,7 @@
 
 #include "minimodel/contract.hpp"
 #include "minimodel/errors.hpp"
+#include "minimodel/kernels/small_gemm.hpp"  // workers_for
 
 namespace minimodel {
 
@@ -58,6 +59,10 @@ void linear(const Matrix& x, const Parameter& W, const Parameter& b, Matrix& y) 
   linear(x, W, y);
   const std::size_t rows = y.shape(0), cols = y.shape(1);
   const float* bias = b.data();
+  // Rows are independent: a large y is shared among the worker threads (the FFN's (T, d_ff) at
+  // the GPT-2 shape), each adding to whole rows exactly as one thread would.
+  const int workers = kernels::workers_for(y.size());
+#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
   for (std::size_t t = 0; t < rows; ++t) {
     float* y_t = y.data() + t * cols;
     for (std::size_t j = 0; j < cols; ++j) y_t[j] += bias[j];

@@ -1,18 +1,12 @@
 #include "minimodel/rope.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "minimodel/errors.hpp"
-#include "minimodel/kernels/small_gemm.hpp"  // worker_threads
+#include "minimodel/kernels/small_gemm.hpp"  // workers_for
 
 namespace minimodel {
-
-namespace {
-// From this many floats on, the rows are shared among threads (kernels/pieces_simd.cpp's rule).
-constexpr std::size_t kParallelRope = 1u << 16;
-}  // namespace
 
 RotaryTable::RotaryTable(std::size_t d_head, std::size_t max_positions, double base)
     : d_head_(d_head), max_positions_(max_positions) {
@@ -46,7 +40,7 @@ void apply_rope(std::span<float> x, std::size_t d_model, std::size_t n_heads, co
   }
   // Rows are independent: a large x is shared among the worker threads (as many as OpenBLAS
   // uses), each rotating whole rows exactly as one thread would. The locked model never splits.
-  const int workers = T * d_model >= kParallelRope ? std::max(1, kernels::worker_threads()) : 1;
+  const int workers = kernels::workers_for(T * d_model);
 #pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
   for (std::size_t t = 0; t < T; ++t) {
     const std::size_t position = position_offset + t;

@@ -1,7 +1,10 @@
 #include "minimodel/tensor.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "minimodel/kernels/small_gemm.hpp"  // workers_for
 
 namespace minimodel {
 
@@ -23,6 +26,21 @@ void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols) {
   if (m.shape(0) != rows || m.shape(1) != cols) {
     m.resize({rows, cols});
   }
+}
+
+void add_elementwise(const float* a, const float* b, float* y, std::size_t n) {
+  const int workers = kernels::workers_for(n);
+#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
+  for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+bool all_finite(const float* values, std::size_t n) {
+  // No early exit: a loop that reads every value vectorises, and a forward's logits are finite.
+  const int workers = kernels::workers_for(n);
+  int finite = 1;
+#pragma omp parallel for num_threads(workers) schedule(static) reduction(& : finite) if (workers > 1)
+  for (std::size_t i = 0; i < n; ++i) finite &= static_cast<int>(std::isfinite(values[i]));
+  return finite != 0;
 }
 
 }  // namespace minimodel

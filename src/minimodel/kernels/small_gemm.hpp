@@ -21,6 +21,9 @@ void transpose(const float* in, std::size_t rows, std::size_t cols, std::size_t 
 // How many threads the work outside the products may use: as many as OpenBLAS is set to use
 // (OPENBLAS_NUM_THREADS, openblas_set_num_threads), so that one setting governs both.
 int worker_threads();
+// How many of them an elementwise pass over n floats uses: one below 2^16 floats, where waking
+// threads costs more than they save (the locked model never splits), worker_threads() from there.
+int workers_for(std::size_t n);
 
 // The instruction set libxsmm generates its kernels for ("hsw", "skx", "cpx", "wsm", ...).
 const char* small_gemm_target();

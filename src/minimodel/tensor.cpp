@@ -28,17 +28,17 @@ void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols) {
   }
 }
 
-void add_elementwise(const float* a, const float* b, float* y, std::size_t n) {
-  const int workers = kernels::workers_for(n);
-#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
-  for (std::size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
-}
-
 bool all_finite(const float* values, std::size_t n) {
   // No early exit: a loop that reads every value vectorises, and a forward's logits are finite.
-  const int workers = kernels::workers_for(n);
+  // Small ones stay out of OpenMP altogether: even a region that runs on one thread costs
+  // about as much as the locked model's 512 logits.
   int finite = 1;
-#pragma omp parallel for num_threads(workers) schedule(static) reduction(& : finite) if (workers > 1)
+  const int workers = kernels::workers_for(n);
+  if (workers == 1) {
+    for (std::size_t i = 0; i < n; ++i) finite &= static_cast<int>(std::isfinite(values[i]));
+    return finite != 0;
+  }
+#pragma omp parallel for num_threads(workers) schedule(static) reduction(& : finite)
   for (std::size_t i = 0; i < n; ++i) finite &= static_cast<int>(std::isfinite(values[i]));
   return finite != 0;
 }

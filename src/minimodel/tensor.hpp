@@ -21,10 +21,6 @@ std::string format_index(std::size_t flat, const Shape& shape);
 // Resizes `m` to (rows, cols) only when the shape differs, so reused buffers keep their memory.
 void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols);
 
-// y[i] = a[i] + b[i] for i < n (y may be a or b). Large n (a GPT-2-sized residual stream) is
-// shared among the worker threads, each adding exactly as one thread would.
-void add_elementwise(const float* a, const float* b, float* y, std::size_t n);
-
 // Whether every one of values[0..n) is finite (no NaN, no infinity). Reads them all, shared among
 // the worker threads when n is large (a GPT-2-sized forward's logits).
 bool all_finite(const float* values, std::size_t n);

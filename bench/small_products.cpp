@@ -3,7 +3,8 @@
 // width d_head, the scores q_h·k_hᵀ (rows, keys, inner d_head) and the weighted sum
 // weights·v_h (rows, d_head, inner keys), read in place with the row stride of the (T, d_model)
 // buffers. libxsmm takes no transposed operand: its score product reads k_hᵀ copied once per
-// head (libxsmm_otrans, timed apart as "transpose"); OpenBLAS reads k_h transposed in place.
+// head (libxsmm_otrans, timed apart as "transpose"); OpenBLAS either reads k_h transposed in place
+// or, as the forward has it, the same copy (made by OpenBLAS's omatcopy).
 // One OpenBLAS thread. The threshold in src/minimodel/attention.cpp (kBlasWork) quotes these.
 //   build-bench/bin/minimodel_small_products --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -35,72 +36,67 @@ struct Operands {
   std::vector<float> q, k, v, k_t, block, out;
 };
 
-void scores_libxsmm(benchmark::State& state) {
+// Times `product(shape, operands)` on one OpenBLAS thread.
+template <class Product>
+void run(benchmark::State& state, Product product) {
   openblas_set_num_threads(1);
   const Shape s = shape_of(state);
   Operands o(s);
   for (auto _ : state) {
+    product(s, o);
+    benchmark::ClobberMemory();
+  }
+}
+
+using minimodel::Transpose;
+
+void scores_libxsmm(benchmark::State& state) {
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::kernels::small_gemm(s.rows, s.keys, s.d_head, o.q.data(), s.d_model, o.k_t.data(), s.keys,
                                    o.block.data(), s.keys);
-    benchmark::ClobberMemory();
-  }
+  });
 }
 
-void scores_blas(benchmark::State& state) {
-  openblas_set_num_threads(1);
-  const Shape s = shape_of(state);
-  Operands o(s);
-  using minimodel::Transpose;
-  for (auto _ : state) {
+void scores_blas(benchmark::State& state) {  // k_h read transposed in place
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::gemm({o.q.data(), s.rows, s.d_head, s.d_model}, {o.k.data(), s.keys, s.d_head, s.d_model},
                     Transpose::yes, {o.block.data(), s.rows, s.keys, s.keys});
-    benchmark::ClobberMemory();
-  }
+  });
 }
 
-void scores_blas_kt(benchmark::State& state) {
-  openblas_set_num_threads(1);
-  const Shape s = shape_of(state);
-  Operands o(s);
-  using minimodel::Transpose;
-  for (auto _ : state) {
+void scores_blas_kt(benchmark::State& state) {  // on k_hᵀ copied, as libxsmm reads it
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::gemm({o.q.data(), s.rows, s.d_head, s.d_model}, {o.k_t.data(), s.d_head, s.keys, s.keys},
                     Transpose::no, {o.block.data(), s.rows, s.keys, s.keys});
-    benchmark::ClobberMemory();
-  }
+  });
 }
 
 void weighted_libxsmm(benchmark::State& state) {
-  openblas_set_num_threads(1);
-  const Shape s = shape_of(state);
-  Operands o(s);
-  for (auto _ : state) {
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::kernels::small_gemm(s.rows, s.d_head, s.keys, o.block.data(), s.keys, o.v.data(), s.d_model,
                                    o.out.data(), s.d_model);
-    benchmark::ClobberMemory();
-  }
+  });
 }
 
 void weighted_blas(benchmark::State& state) {
-  openblas_set_num_threads(1);
-  const Shape s = shape_of(state);
-  Operands o(s);
-  using minimodel::Transpose;
-  for (auto _ : state) {
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::gemm({o.block.data(), s.rows, s.keys, s.keys}, {o.v.data(), s.keys, s.d_head, s.d_model},
                     Transpose::no, {o.out.data(), s.rows, s.d_head, s.d_model});
-    benchmark::ClobberMemory();
-  }
+  });
 }
 
-// libxsmm's score product needs k_hᵀ: one copy per head of all its keys (keys, d_head).
+// The score products need k_hᵀ: one copy per head of all its keys (keys, d_head), on libxsmm
+// or on OpenBLAS's omatcopy (minimodel::transpose).
 void transpose_libxsmm(benchmark::State& state) {
-  const Shape s = shape_of(state);
-  Operands o(s);
-  for (auto _ : state) {
+  run(state, [](const Shape& s, Operands& o) {
     minimodel::kernels::transpose(o.k.data(), s.keys, s.d_head, s.d_model, o.k_t.data(), s.keys);
-    benchmark::ClobberMemory();
-  }
+  });
+}
+
+void transpose_blas(benchmark::State& state) {
+  run(state, [](const Shape& s, Operands& o) {
+    minimodel::transpose({o.k.data(), s.keys, s.d_head, s.d_model}, {o.k_t.data(), s.d_head, s.keys, s.keys});
+  });
 }
 
 // {rows, keys, d_head, d_model}: the locked config's (T = 8, 32: the first and only block is
@@ -119,6 +115,7 @@ BENCHMARK(scores_blas_kt)->Apply(shapes);
 BENCHMARK(weighted_libxsmm)->Apply(shapes);
 BENCHMARK(weighted_blas)->Apply(shapes);
 BENCHMARK(transpose_libxsmm)->Apply(shapes);
+BENCHMARK(transpose_blas)->Apply(shapes);
 
 }  // namespace
 

@@ -271,7 +271,8 @@ void print_summary(const SummaryReporter& r) {
   // OpenBLAS picks its kernels for the CPU at load time; the roofline depends on that choice.
   std::printf("%s; kernels for core %s\n", openblas_get_config(), openblas_get_corename());
   std::printf("GELU, LayerNorm, softmax: xsimd kernels for %s; attention's per-head products: libxsmm "
-              "kernels for %s; the other products: OpenBLAS (%s)\n",
+              "kernels for %s below 64·64·64 multiply-adds a block (the locked config), OpenBLAS above (the "
+              "GPT-2 shape from T = 64); the other products: OpenBLAS (%s)\n",
               minimodel::kernels::isa_name(minimodel::kernels::active_isa()), minimodel::kernels::small_gemm_target(),
               openblas_get_corename());
   std::printf("NumPy: the same model, weights and tokens in NumPy float32 (bench/numpy_forward.py), same "

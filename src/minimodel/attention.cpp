@@ -59,12 +59,47 @@ void keep_block(const float* block, std::size_t rows, std::size_t keys, float* t
   }
 }
 
+// Which library multiplies a head's blocks. libxsmm is faster for the small products and never
+// slower (bench/small_products.cpp, one thread, medians of 5, at load 1.4: 8×8×16 scores 66 vs
+// 168 ns on OpenBLAS, 32×32×16 335 vs 377 ns, 32×32×64 1.18 vs 1.23 µs), but its code
+// registry costs about 11 MB resident from its first call (libxsmm_init), more than a
+// GPT-2-sized forward can afford within its memory target (issue 16). From 64×64×64 on the two
+// tie: 4.61 µs on libxsmm, 4.62 µs on OpenBLAS for q_h·k_hᵀ with k_hᵀ copied, 4.71 vs 4.64 µs
+// for weights·v_h. So a forward whose first (causal) block reaches kBlasWork multiply-adds,
+// the GPT-2 shape from T = 64 on, multiplies on OpenBLAS and never initialises libxsmm.
+constexpr std::size_t kBlasWork = 64 * 64 * 64;
+// Beyond 64 keys OpenBLAS falls behind (64×256×64: 18.4 µs on libxsmm, 22.7 on OpenBLAS;
+// 64×1024×64: 76 vs 119 µs), and above 4·65536 multiply-adds it would start its own threads,
+// which calls from inside the heads' parallel region must not (OpenBLAS runs a product of at most
+// GEMM_MULTITHREAD_THRESHOLD × 65536 multiply-adds on the calling thread; Debian builds it with
+// the default 4). So on OpenBLAS a block is multiplied in pieces of keys, each at most that size.
+constexpr std::size_t kBlasOneThread = 4 * 65536;
+
 // c (rows, n) = a (rows, k) · b (k, n), row-major with the given row strides: on libxsmm
 // (kernels/small_gemm.hpp), or on BLAS when libxsmm has no kernel for the shape.
 void product(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc,
              std::size_t rows, std::size_t n, std::size_t k) {
   if (!kernels::small_gemm(rows, n, k, a, lda, b, ldb, c, ldc)) {
     gemm({a, rows, k, lda}, {b, k, n, ldb}, Transpose::no, {c, rows, n, ldc});
+  }
+}
+
+// The same two products of a block on OpenBLAS, in pieces of `piece` keys (kBlasOneThread).
+// scores (rows, keys) = q_h (rows, dh) · k_hᵀ (dh, keys): each piece a column block of scores.
+void scores_on_blas(const float* q_h, std::size_t ldq, const float* k_t, std::size_t ldk, float* scores,
+                    std::size_t rows, std::size_t keys, std::size_t dh, std::size_t piece) {
+  for (std::size_t j0 = 0; j0 < keys; j0 += piece) {
+    const std::size_t n = std::min(piece, keys - j0);
+    gemm({q_h, rows, dh, ldq}, {k_t + j0, dh, n, ldk}, Transpose::no, {scores + j0, rows, n, keys});
+  }
+}
+// out (rows, dh) = weights (rows, keys) · v_h (keys, dh): the pieces' products summed into out.
+void weighted_on_blas(const float* weights, const float* v_h, std::size_t ldv, float* out, std::size_t ldo,
+                      std::size_t rows, std::size_t keys, std::size_t dh, std::size_t piece) {
+  for (std::size_t j0 = 0; j0 < keys; j0 += piece) {
+    const std::size_t n = std::min(piece, keys - j0);
+    gemm({weights + j0, rows, n, keys}, Transpose::no, {v_h + j0 * ldv, n, dh, ldv}, Transpose::no,
+         {out, rows, dh, ldo}, 1.0f, j0 == 0 ? 0.0f : 1.0f);
   }
 }
 
@@ -94,19 +129,31 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
                    "{}: x (T, d_model) = ({}, {}), W_q (d_model, d_model) = ({}, {}), {} heads of d_head {}",
                    name_, T, d, W_q_.value.shape(0), W_q_.value.shape(1), H, dh);
 
-  // 1. Projections: (T, d) · (d, d) -> (T, d), no biases.
-  linear(x, W_q_, b.q);
+  // 1. Projections: (T, d) · (d, d) -> (T, d), no biases. Into the Matrices b.q, b.k, b.v, which
+  //    the trace and the record read, or into memory the caller lent (attention.hpp), where
+  //    nothing reads them but this function.
+  AttentionActivations* const keep = b.keep;
+  const bool lent = b.lent != nullptr && b.lent_floats >= 3 * T * d && keep == nullptr &&
+                    active_tracer() == nullptr;
+  if (!lent) {
+    for (Matrix* m : {&b.q, &b.k, &b.v}) ensure_shape(*m, T, d);
+  }
+  float* const q = lent ? b.lent : b.q.data();
+  float* const k = lent ? b.lent + T * d : b.k.data();
+  float* const v = lent ? b.lent + 2 * T * d : b.v.data();
+  // (When lent, no tracer listens: trace_op returns before it looks at b.q, b.k, b.v.)
+  gemm(view(x), view(W_q_), Transpose::no, {q, T, d, d});
   trace_op(name_, "q", {x, W_q_}, "·", b.q, "x·W_q");
-  linear(x, W_k_, b.k);
+  gemm(view(x), view(W_k_), Transpose::no, {k, T, d, d});
   trace_op(name_, "k", {x, W_k_}, "·", b.k, "x·W_k");
-  linear(x, W_v_, b.v);
+  gemm(view(x), view(W_v_), Transpose::no, {v, T, d, d});
   trace_op(name_, "v", {x, W_v_}, "·", b.v, "x·W_v");
 
   // 2. RoPE on q and k of every head (v and the residual stream are never rotated).
   const std::string rope_text = active_tracer() != nullptr ? rope_formula(options.position_offset) : "";
-  apply_rope(b.q, H, *rope_, options.position_offset);
+  apply_rope({q, T * d}, d, H, *rope_, options.position_offset);
   trace_op(name_, "q_rope", {b.q}, "", b.q, rope_text);
-  apply_rope(b.k, H, *rope_, options.position_offset);
+  apply_rope({k, T * d}, d, H, *rope_, options.position_offset);
   trace_op(name_, "k_rope", {b.k}, "", b.k, rope_text);
 
   // 3–6. Per head, per block of query rows [r0, r1):
@@ -121,14 +168,24 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      exp(−∞) = 0 would give. A tracer that wants the full (H, T, T) picture gets them
   //      computed and masked like the rest (keys = T): the weights come out identical. So does an
   //      activation record, which keeps the weights for the backward.
-  //      The products run on libxsmm (kernels/small_gemm.hpp), which takes no transposed
-  //      operand: each head's k_h is first copied transposed, (d_head, T), into a scratch buffer.
+  //      The products run on libxsmm (kernels/small_gemm.hpp) or, from kBlasWork multiply-adds
+  //      on, on OpenBLAS in pieces of keys (the measurements are at kBlasWork).
+  //      Neither is given a transposed operand: each head's k_h is first copied transposed,
+  //      (d_head, T), into a scratch buffer.
   //      With several OpenBLAS threads and enough work, the heads are shared among as many
   //      OpenMP threads, each with its own block and scratch buffers.
-  ensure_shape(b.heads, T, d);
+  //      Unless the activation record keeps q, heads_h[r0:r1] is written over q_h[r0:r1], which
+  //      no later block reads (block r0 is the last to read those rows of q): the heads need no
+  //      (T, d) buffer of their own, 3 MiB at the GPT-2 shape and T = 1024.
+  if (keep != nullptr) ensure_shape(b.heads, T, d);
+  const Matrix& heads = keep != nullptr ? b.heads : b.q;  // what the trace reads (never lent then)
+  float* const heads_data = keep != nullptr ? b.heads.data() : q;
   const bool parallel = !trace_values && T * T * dh / 2 >= kParallelWork;
   const int workers = parallel ? std::max(1, std::min(kernels::worker_threads(), static_cast<int>(H))) : 1;
-  const std::size_t block_floats = std::min(kRowBlock, T) * T;
+  const std::size_t first_rows = std::min(kRowBlock, T);
+  const bool on_blas = first_rows * first_rows * dh >= kBlasWork;
+  const std::size_t piece = std::max<std::size_t>(1, kBlasOneThread / (kRowBlock * dh));  // keys
+  const std::size_t block_floats = first_rows * T;
   b.weights.resize(static_cast<std::size_t>(workers) * block_floats);
   b.k_transposed.resize(static_cast<std::size_t>(workers) * dh * T);
   if (trace_values) {
@@ -136,23 +193,30 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
       traced->resize(H * T * T);
     }
   }
-  AttentionActivations* const keep = b.keep;
   if (keep != nullptr) ensure_shape(keep->weights, H * T, T);
   const bool all_keys = trace_values || keep != nullptr;  // the full (H, T, T) picture is wanted
 #pragma omp parallel for num_threads(workers) schedule(static, 1) if (workers > 1)
   for (std::size_t h = 0; h < H; ++h) {
     const std::size_t worker = workers > 1 ? static_cast<std::size_t>(omp_get_thread_num()) : 0;
-    const float* q_h = b.q.data() + h * dh;
-    const float* k_h = b.k.data() + h * dh;
-    const float* v_h = b.v.data() + h * dh;
-    float* heads_h = b.heads.data() + h * dh;
+    const float* q_h = q + h * dh;
+    const float* k_h = k + h * dh;
+    const float* v_h = v + h * dh;
+    float* heads_h = heads_data + h * dh;
     float* k_t = b.k_transposed.data() + worker * dh * T;  // (dh, T), row stride T
-    kernels::transpose(k_h, T, dh, d, k_t, T);
+    if (on_blas) {
+      transpose({k_h, T, dh, d}, {k_t, dh, T, T});
+    } else {
+      kernels::transpose(k_h, T, dh, d, k_t, T);
+    }
     for (std::size_t r0 = 0; r0 < T; r0 += kRowBlock) {
       const std::size_t r1 = std::min(T, r0 + kRowBlock), rows = r1 - r0;
       const std::size_t keys = causal && !all_keys ? r1 : T;
       float* block = b.weights.data() + worker * block_floats;  // (rows, keys), row stride `keys`
-      product(q_h + r0 * d, d, k_t, T, block, keys, rows, keys, dh);
+      if (on_blas) {
+        scores_on_blas(q_h + r0 * d, d, k_t, T, block, rows, keys, dh, piece);
+      } else {
+        product(q_h + r0 * d, d, k_t, T, block, keys, rows, keys, dh);
+      }
       for (std::size_t i = 0; i < rows * keys; ++i) block[i] *= scale;
       if (trace_values) keep_block(block, rows, keys, b.traced_scores.data(), h, r0, T);
       if (causal) {
@@ -165,7 +229,11 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
       softmax_rows({block, rows * keys}, rows, keys);
       if (trace_values) keep_block(block, rows, keys, b.traced_weights.data(), h, r0, T);
       if (keep != nullptr) keep_block(block, rows, keys, keep->weights.data(), h, r0, T);
-      product(block, keys, v_h, d, heads_h + r0 * d, d, rows, dh, keys);
+      if (on_blas) {
+        weighted_on_blas(block, v_h, d, heads_h + r0 * d, d, rows, keys, dh, piece);
+      } else {
+        product(block, keys, v_h, d, heads_h + r0 * d, d, rows, dh, keys);
+      }
     }
   }
   if (active_tracer() != nullptr) {  // the (H, T, T) shapes below are vectors: built only for a tracer
@@ -177,12 +245,13 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
              causal ? "scores[i, j > i] = −∞" : "mask REMOVED (negative control)");
     trace_op(name_, "weights", {weights_operand}, "", b.traced_weights, all_heads,
              "softmax over j (row max subtracted)");
-    trace_op(name_, "heads", {weights_operand, Operand::heads(b.v, H)}, "·", b.heads, "concat_h(weights_h·v_h)");
+    trace_op(name_, "heads", {weights_operand, Operand::heads(b.v, H)}, "·", heads, "concat_h(weights_h·v_h)");
   }
 
   // 7. Output projection.
-  linear(b.heads, W_o_, out);
-  trace_op(name_, "out", {b.heads, W_o_}, "·", out, "heads·W_o");
+  ensure_shape(out, T, d);
+  gemm({heads_data, T, d, d}, view(W_o_), Transpose::no, view(out));
+  trace_op(name_, "out", {heads, W_o_}, "·", out, "heads·W_o");
 
   if (keep != nullptr) {  // copies into buffers that keep their memory from one forward to the next
     keep->input = x;

@@ -53,6 +53,11 @@ void TransformerBlock::forward(const Matrix& x, Matrix& y, Buffers& b, const For
   BlockActivations* keep = options.activations != nullptr ? &options.activations->block(index_) : nullptr;
   b.attn.keep = keep != nullptr ? &keep->attn : nullptr;
   b.ffn.keep = keep != nullptr ? &keep->ffn : nullptr;
+  // The FFN's hidden buffer (T, d_ff) is written only after the attention is done with its q, k
+  // and v: sized here, it lends them its memory (attention.hpp), one (T, 3·d) buffer fewer.
+  ensure_shape(b.ffn.hidden, T, ffn_.W_1().value.shape(1));
+  b.attn.lent = b.ffn.hidden.data();
+  b.attn.lent_floats = b.ffn.hidden.size();
   attention_sublayer(x, b.z, b, options);
   trace_op(name_, "resid1", {x, b.branch}, "+", b.z, "z = x + attn(ln1(x))");
   ffn_sublayer(b.z, y, b);

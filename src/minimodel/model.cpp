@@ -88,9 +88,7 @@ const Matrix& MiniGPT::forward(std::span<const TokenId> tokens, ForwardWorkspace
   // STARTER-END
   if (options.activations != nullptr) keep_final_activations(*options.activations, ws);
   if (options.check_finite) {
-    const float* logits = ws.logits.data();
-    const bool finite = std::all_of(logits, logits + ws.logits.size(), [](float v) { return std::isfinite(v); });
-    if (!finite) locate_non_finite(tokens, options);
+    if (!all_finite(ws.logits.data(), ws.logits.size())) locate_non_finite(tokens, options);
   }
   return ws.logits;
 }

@@ -23,7 +23,12 @@ RotaryTable::RotaryTable(std::size_t d_head, std::size_t max_positions, double b
 }
 
 void apply_rope(Matrix& x, std::size_t n_heads, const RotaryTable& table, std::size_t position_offset) {
-  const std::size_t T = x.shape(0), d_model = x.shape(1), d_head = table.d_head();
+  apply_rope({x.data(), x.size()}, x.shape(1), n_heads, table, position_offset);
+}
+
+void apply_rope(std::span<float> x, std::size_t d_model, std::size_t n_heads, const RotaryTable& table,
+                std::size_t position_offset) {
+  const std::size_t T = x.size() / d_model, d_head = table.d_head();
   if (d_model != n_heads * d_head) {
     throw Error(fmt::format("apply_rope: x has {} columns, expected n_heads·d_head = {}·{}", d_model,
                             n_heads, d_head));
@@ -32,6 +37,9 @@ void apply_rope(Matrix& x, std::size_t n_heads, const RotaryTable& table, std::s
     throw Error(fmt::format("apply_rope: positions {}..{} exceed the table's {} positions",
                             position_offset, position_offset + T - 1, table.max_positions()));
   }
+  // On the calling thread only: shared between two threads (kernels::workers_for), a (1024, 768)
+  // x took 137 µs instead of 124 µs (with OMP_WAIT_POLICY=PASSIVE, waking the sleeping thread
+  // costs about what it saves).
   for (std::size_t t = 0; t < T; ++t) {
     const std::size_t position = position_offset + t;
     for (std::size_t h = 0; h < n_heads; ++h) {

@@ -7,6 +7,7 @@
 // i with i + d_head/2 instead, the "half-split" layout; the two are not interchangeable.)
 // At position 0 every angle is 0 and RoPE is the identity, so checks use positions >= 1.
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "minimodel/tensor.hpp"
@@ -31,5 +32,9 @@ class RotaryTable {
 // Rotates, in place, every head of x (T, n_heads·d_head); row t is at position offset + t.
 // Throws Error when offset + T exceeds the table.
 void apply_rope(Matrix& x, std::size_t n_heads, const RotaryTable& table, std::size_t position_offset);
+// The same on x read as rows of d_model = n_heads·d_head floats, row-major (for buffers that
+// are not a Matrix of their own: the attention's q and k in lent memory, attention.hpp).
+void apply_rope(std::span<float> x, std::size_t d_model, std::size_t n_heads, const RotaryTable& table,
+                std::size_t position_offset);
 
 }  // namespace minimodel

@@ -21,4 +21,8 @@ std::string format_index(std::size_t flat, const Shape& shape);
 // Resizes `m` to (rows, cols) only when the shape differs, so reused buffers keep their memory.
 void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols);
 
+// Whether every one of values[0..n) is finite (no NaN, no infinity). Reads them all, shared among
+// the worker threads when n is large (a GPT-2-sized forward's logits).
+bool all_finite(const float* values, std::size_t n);
+
 }  // namespace minimodel

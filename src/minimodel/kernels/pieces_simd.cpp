@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "minimodel/kernels/small_gemm.hpp"  // worker_threads
+#include "minimodel/kernels/small_gemm.hpp"  // workers_for
 
 namespace minimodel::kernels {
 
@@ -37,11 +37,9 @@ void layer_norm(Isa isa, const float* x, float* y, std::size_t rows, std::size_t
 }
 
 namespace {
-// Large buffers are shared among the worker threads (as many as OpenBLAS uses), in pieces of
-// kChunk values; below kParallel values one thread does it all (the locked model never splits).
-constexpr std::size_t kChunk = 1u << 14, kParallel = 1u << 16;
-
-int workers_for(std::size_t n) { return n >= kParallel ? std::max(1, worker_threads()) : 1; }
+// Large buffers are shared among the worker threads (workers_for: as many as OpenBLAS uses), in
+// pieces of kChunk values.
+constexpr std::size_t kChunk = 1u << 14;
 }  // namespace
 
 void layer_norm(const float* x, float* y, std::size_t rows, std::size_t d, const float* gamma, const float* beta,

@@ -2,6 +2,8 @@
 
 #include <libxsmm.h>
 
+#include <algorithm>
+
 extern "C" int openblas_get_num_threads(void);  // OpenBLAS's own API (not CBLAS)
 
 namespace minimodel::kernels {
@@ -43,6 +45,8 @@ void transpose(const float* in, std::size_t rows, std::size_t cols, std::size_t 
 }
 
 int worker_threads() { return openblas_get_num_threads(); }
+
+int workers_for(std::size_t n) { return n >= (std::size_t{1} << 16) ? std::max(1, worker_threads()) : 1; }
 
 const char* small_gemm_target() {
   initialise();

@@ -2,7 +2,9 @@
 // Products too small for BLAS's fixed cost, and products run inside a parallel region (where a
 // BLAS call would start threads of its own): on libxsmm, which generates a kernel for each
 // shape and for the running CPU at run time (LIBXSMM_TARGET forces an instruction set), and
-// keeps it for the next call. Attention's per-head products go here (attention.cpp).
+// keeps it for the next call. Attention's small per-head products go here (attention.cpp, which
+// sends the larger ones to OpenBLAS: libxsmm's code registry costs about 11 MB resident from the
+// first call, so a GPT-2-sized forward never makes one).
 #include <cstddef>
 
 namespace minimodel::kernels {
@@ -21,6 +23,9 @@ void transpose(const float* in, std::size_t rows, std::size_t cols, std::size_t 
 // How many threads the work outside the products may use: as many as OpenBLAS is set to use
 // (OPENBLAS_NUM_THREADS, openblas_set_num_threads), so that one setting governs both.
 int worker_threads();
+// How many of them an elementwise pass over n floats uses: one below 2^16 floats, where waking
+// threads costs more than they save (the locked model never splits), worker_threads() from there.
+int workers_for(std::size_t n);
 
 // The instruction set libxsmm generates its kernels for ("hsw", "skx", "cpx", "wsm", ...).
 const char* small_gemm_target();

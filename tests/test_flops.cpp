@@ -59,7 +59,8 @@ TEST_CASE("the products a locked forward hands to BLAS, as the benchmarks replay
     CHECK(outer.calls().empty());  // the innermost recorder takes the calls
   }
   // Per layer: q, k, v, W_o, W_1, W_2. Then the tied head. Attention's per-head products
-  // (scores and weights·v) run on libxsmm (kernels/small_gemm.hpp), not BLAS: not recorded.
+  // (scores and weights·v) run on libxsmm at the locked sizes (src/minimodel/attention.cpp
+  // moves them to BLAS only from 64 × 64 × 64 on), not BLAS: not recorded.
   (void)H;
   (void)dh;
   REQUIRE(calls.size() == 2 * 6 + 1);

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "minimodel/activations.hpp"
 #include "minimodel/config.hpp"
 #include "minimodel/forward_options.hpp"
 #include "minimodel/model.hpp"
@@ -266,6 +267,38 @@ TEST_CASE("model matches the reference on random sequences and other configs",
       check_forward(model, tokens, 0, false);
     }
   }
+}
+
+// At GPT-2-like sizes the attention takes paths the locked model never does
+// (src/minimodel/attention.cpp): from a first block of 64 × 64 × d_head 64 multiply-adds on,
+// its per-head products run on OpenBLAS in pieces of 64 keys instead of libxsmm; untraced and
+// without a record, q, k and v live in the FFN's hidden buffer (d_ff >= 3·d_model) and the heads
+// are written over q; with 2 threads the heads run in parallel. T = 130 gives partial row
+// blocks and a 2-key last piece. Each of those forwards is held to the reference, and the
+// untraced one must give the same bits as the traced one and the one keeping a record.
+TEST_CASE("attention's large-size paths match the reference", "[forward][reference]") {
+  const MiniGPTConfig config = config_of(128, 2, 2, 512, 50, 160);
+  const MiniGPT model(config, 11);
+  const std::vector<TokenId> tokens = random_tokens(6000, 130, config.vocab_size());
+  check_forward(model, tokens);  // traced: q, k, v in their own buffers
+
+  const ref::Result r = ref::forward(config, model.parameters(), tokens, {});
+  const Matrix untraced = model.forward(tokens);
+  const Agreement a = compare(values(untraced), r.output.data, forward_tolerance(config));
+  INFO("untraced logits: max |model - reference| = " << a.max_diff);
+  CHECK(a.ok());
+
+  TraceRecorder recorder(true);
+  const Matrix traced = model.forward(tokens, {.tracer = &recorder});
+  ActivationRecord record;
+  const Matrix recorded = model.forward(tokens, {.activations = &record});
+  std::size_t differ_traced = 0, differ_recorded = 0;
+  for (std::size_t i = 0; i < untraced.size(); ++i) {
+    differ_traced += untraced.data()[i] != traced.data()[i];
+    differ_recorded += untraced.data()[i] != recorded.data()[i];
+  }
+  CHECK(differ_traced == 0);
+  CHECK(differ_recorded == 0);
 }
 
 TEST_CASE("each block's forward matches the reference block", "[forward][reference]") {

@@ -75,33 +75,55 @@ constexpr std::size_t kBlasWork = 64 * 64 * 64;
 // the default 4). So on OpenBLAS a block is multiplied in pieces of keys, each at most that size.
 constexpr std::size_t kBlasOneThread = 4 * 65536;
 
-// c (rows, n) = a (rows, k) · b (k, n), row-major with the given row strides: on libxsmm
-// (kernels/small_gemm.hpp), or on BLAS when libxsmm has no kernel for the shape.
-void product(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c, std::size_t ldc,
-             std::size_t rows, std::size_t n, std::size_t k) {
-  if (!kernels::small_gemm(rows, n, k, a, lda, b, ldb, c, ldc)) {
-    gemm({a, rows, k, lda}, {b, k, n, ldb}, Transpose::no, {c, rows, n, ldc});
-  }
-}
+// Attention's per-head work on the library chosen above for the forward's size: k_h's
+// transpose, the scores of a block of query rows and their weighted sum of v_h. Head h is a
+// column block of q, k, v and heads (row stride d); k_t is k_hᵀ in a scratch buffer (row stride T).
+class HeadProducts {
+ public:
+  HeadProducts(std::size_t T, std::size_t d, std::size_t dh, std::size_t first_rows)
+      : T_(T), d_(d), dh_(dh), on_blas_(first_rows * first_rows * dh >= kBlasWork),
+        piece_(std::max<std::size_t>(1, kBlasOneThread / (first_rows * dh))) {}
 
-// The same two products of a block on OpenBLAS, in pieces of `piece` keys (kBlasOneThread).
-// scores (rows, keys) = q_h (rows, dh) · k_hᵀ (dh, keys): each piece a column block of scores.
-void scores_on_blas(const float* q_h, std::size_t ldq, const float* k_t, std::size_t ldk, float* scores,
-                    std::size_t rows, std::size_t keys, std::size_t dh, std::size_t piece) {
-  for (std::size_t j0 = 0; j0 < keys; j0 += piece) {
-    const std::size_t n = std::min(piece, keys - j0);
-    gemm({q_h, rows, dh, ldq}, {k_t + j0, dh, n, ldk}, Transpose::no, {scores + j0, rows, n, keys});
+  // k_t (dh, T) = k_hᵀ: neither library is given a transposed operand.
+  void transpose_k(const float* k_h, float* k_t) const {
+    if (on_blas_) {
+      transpose({k_h, T_, dh_, d_}, {k_t, dh_, T_, T_});
+    } else {
+      kernels::transpose(k_h, T_, dh_, d_, k_t, T_);
+    }
   }
-}
-// out (rows, dh) = weights (rows, keys) · v_h (keys, dh): the pieces' products summed into out.
-void weighted_on_blas(const float* weights, const float* v_h, std::size_t ldv, float* out, std::size_t ldo,
-                      std::size_t rows, std::size_t keys, std::size_t dh, std::size_t piece) {
-  for (std::size_t j0 = 0; j0 < keys; j0 += piece) {
-    const std::size_t n = std::min(piece, keys - j0);
-    gemm({weights + j0, rows, n, keys}, Transpose::no, {v_h + j0 * ldv, n, dh, ldv}, Transpose::no,
-         {out, rows, dh, ldo}, 1.0f, j0 == 0 ? 0.0f : 1.0f);
+  // block (rows, keys) = q_h[rows] · k_t[:, 0:keys], row stride keys.
+  void scores(const float* q_rows, const float* k_t, float* block, std::size_t rows, std::size_t keys) const {
+    if (!on_blas_) return product(q_rows, d_, k_t, T_, block, keys, rows, keys, dh_);
+    for (std::size_t j0 = 0; j0 < keys; j0 += piece_) {  // each piece a column block of the scores
+      const std::size_t n = std::min(piece_, keys - j0);
+      gemm({q_rows, rows, dh_, d_}, {k_t + j0, dh_, n, T_}, Transpose::no, {block + j0, rows, n, keys});
+    }
   }
-}
+  // heads_h[rows] (rows, dh) = block (rows, keys) · v_h[0:keys].
+  void weighted(const float* block, const float* v_h, float* heads_rows, std::size_t rows, std::size_t keys) const {
+    if (!on_blas_) return product(block, keys, v_h, d_, heads_rows, d_, rows, dh_, keys);
+    for (std::size_t j0 = 0; j0 < keys; j0 += piece_) {  // the pieces' products summed
+      const std::size_t n = std::min(piece_, keys - j0);
+      gemm({block + j0, rows, n, keys}, Transpose::no, {v_h + j0 * d_, n, dh_, d_}, Transpose::no,
+           {heads_rows, rows, dh_, d_}, 1.0f, j0 == 0 ? 0.0f : 1.0f);
+    }
+  }
+
+ private:
+  // c (rows, n) = a (rows, k) · b (k, n), row-major with the given row strides: on libxsmm
+  // (kernels/small_gemm.hpp), or on BLAS when libxsmm has no kernel for the shape.
+  static void product(const float* a, std::size_t lda, const float* b, std::size_t ldb, float* c,
+                      std::size_t ldc, std::size_t rows, std::size_t n, std::size_t k) {
+    if (!kernels::small_gemm(rows, n, k, a, lda, b, ldb, c, ldc)) {
+      gemm({a, rows, k, lda}, {b, k, n, ldb}, Transpose::no, {c, rows, n, ldc});
+    }
+  }
+
+  std::size_t T_, d_, dh_;
+  bool on_blas_;        // from kBlasWork multiply-adds a block on
+  std::size_t piece_;   // keys per OpenBLAS call, so that each runs on the calling thread
+};
 
 // Heads run in parallel (one per worker thread at a time) when there is enough work to pay for
 // the threads: the GPT-2-small shape at T = 128 has 12 heads of 64 × 128 × 64 products.
@@ -169,9 +191,8 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   //      computed and masked like the rest (keys = T): the weights come out identical. So does an
   //      activation record, which keeps the weights for the backward.
   //      The products run on libxsmm (kernels/small_gemm.hpp) or, from kBlasWork multiply-adds
-  //      on, on OpenBLAS in pieces of keys (the measurements are at kBlasWork).
-  //      Neither is given a transposed operand: each head's k_h is first copied transposed,
-  //      (d_head, T), into a scratch buffer.
+  //      on, on OpenBLAS in pieces of keys (HeadProducts, with the measurements at kBlasWork),
+  //      each head's k_h first copied transposed, (d_head, T), into a scratch buffer.
   //      With several OpenBLAS threads and enough work, the heads are shared among as many
   //      OpenMP threads, each with its own block and scratch buffers.
   //      Unless the activation record keeps q, heads_h[r0:r1] is written over q_h[r0:r1], which
@@ -183,8 +204,7 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
   const bool parallel = !trace_values && T * T * dh / 2 >= kParallelWork;
   const int workers = parallel ? std::max(1, std::min(kernels::worker_threads(), static_cast<int>(H))) : 1;
   const std::size_t first_rows = std::min(kRowBlock, T);
-  const bool on_blas = first_rows * first_rows * dh >= kBlasWork;
-  const std::size_t piece = std::max<std::size_t>(1, kBlasOneThread / (kRowBlock * dh));  // keys
+  const HeadProducts products(T, d, dh, first_rows);
   const std::size_t block_floats = first_rows * T;
   b.weights.resize(static_cast<std::size_t>(workers) * block_floats);
   b.k_transposed.resize(static_cast<std::size_t>(workers) * dh * T);
@@ -203,20 +223,12 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
     const float* v_h = v + h * dh;
     float* heads_h = heads_data + h * dh;
     float* k_t = b.k_transposed.data() + worker * dh * T;  // (dh, T), row stride T
-    if (on_blas) {
-      transpose({k_h, T, dh, d}, {k_t, dh, T, T});
-    } else {
-      kernels::transpose(k_h, T, dh, d, k_t, T);
-    }
+    products.transpose_k(k_h, k_t);
     for (std::size_t r0 = 0; r0 < T; r0 += kRowBlock) {
       const std::size_t r1 = std::min(T, r0 + kRowBlock), rows = r1 - r0;
       const std::size_t keys = causal && !all_keys ? r1 : T;
       float* block = b.weights.data() + worker * block_floats;  // (rows, keys), row stride `keys`
-      if (on_blas) {
-        scores_on_blas(q_h + r0 * d, d, k_t, T, block, rows, keys, dh, piece);
-      } else {
-        product(q_h + r0 * d, d, k_t, T, block, keys, rows, keys, dh);
-      }
+      products.scores(q_h + r0 * d, k_t, block, rows, keys);
       for (std::size_t i = 0; i < rows * keys; ++i) block[i] *= scale;
       if (trace_values) keep_block(block, rows, keys, b.traced_scores.data(), h, r0, T);
       if (causal) {
@@ -229,11 +241,7 @@ void CausalSelfAttention::forward(const Matrix& x, Matrix& out, Buffers& b,
       softmax_rows({block, rows * keys}, rows, keys);
       if (trace_values) keep_block(block, rows, keys, b.traced_weights.data(), h, r0, T);
       if (keep != nullptr) keep_block(block, rows, keys, keep->weights.data(), h, r0, T);
-      if (on_blas) {
-        weighted_on_blas(block, v_h, d, heads_h + r0 * d, d, rows, keys, dh, piece);
-      } else {
-        product(block, keys, v_h, d, heads_h + r0 * d, d, rows, dh, keys);
-      }
+      products.weighted(block, v_h, heads_h + r0 * d, rows, keys);
     }
   }
   if (active_tracer() != nullptr) {  // the (H, T, T) shapes below are vectors: built only for a tracer

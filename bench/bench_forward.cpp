@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "minimodel/attention.hpp"
 #include "minimodel/flops.hpp"
 #include "gemm_recorder.hpp"
 #include "minimodel/matmul.hpp"
@@ -271,10 +272,10 @@ void print_summary(const SummaryReporter& r) {
   // OpenBLAS picks its kernels for the CPU at load time; the roofline depends on that choice.
   std::printf("%s; kernels for core %s\n", openblas_get_config(), openblas_get_corename());
   std::printf("GELU, LayerNorm, softmax: xsimd kernels for %s; attention's per-head products: libxsmm "
-              "kernels for %s below 64·64·64 multiply-adds a block (the locked config), OpenBLAS above (the "
+              "kernels for %s below %zu multiply-adds a block (the locked config), OpenBLAS from there (the "
               "GPT-2 shape from T = 64); the other products: OpenBLAS (%s)\n",
               minimodel::kernels::isa_name(minimodel::kernels::active_isa()), minimodel::kernels::small_gemm_target(),
-              openblas_get_corename());
+              minimodel::CausalSelfAttention::kBlasWork, openblas_get_corename());
   std::printf("NumPy: the same model, weights and tokens in NumPy float32 (bench/numpy_forward.py), same "
               "OpenBLAS thread count; max |diff| = largest difference of its logits from ours\n");
   std::printf("%-12s %6s %8s %14s %8s %12s %10s %16s %8s %14s %8s %9s %10s\n", "config", "T", "threads",

@@ -19,8 +19,9 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 # The converse: OpenBLAS's own threads, after a product, spin calling sched_yield for 2^28 cycles
 # (about 0.1 s) before they sleep, and meanwhile compete with the OpenMP threads that run the
 # attention's heads, GELU and LayerNorm. 4 makes them sleep after 2^4 cycles. GPT-2 shape,
-# T = 1024, 2 threads, 6 alternated runs each (docs/performance.md): median share of the same
-# run's sgemm 83.8 % without, 88.7 % with it. Read by OpenBLAS when it loads; NumPy gets it too.
+# T = 1024, 2 threads, quiet machine (docs/performance.md): share of the same run's sgemm 80.0
+# and 86.2 % with OpenBLAS's default, 93.7 to 94.8 % with 4, the sgemm itself alike. Read by
+# OpenBLAS when it loads; NumPy gets it too.
 export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 cmake --preset bench >/dev/null
 cmake --build --preset bench

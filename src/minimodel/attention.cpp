@@ -66,8 +66,8 @@ void keep_block(const float* block, std::size_t rows, std::size_t keys, float* t
 // GPT-2-sized forward can afford within its memory target (issue 16). From 64×64×64 on the two
 // tie: 4.61 µs on libxsmm, 4.62 µs on OpenBLAS for q_h·k_hᵀ with k_hᵀ copied, 4.71 vs 4.64 µs
 // for weights·v_h. So a forward whose first (causal) block reaches kBlasWork multiply-adds,
-// the GPT-2 shape from T = 64 on, multiplies on OpenBLAS and never initialises libxsmm.
-constexpr std::size_t kBlasWork = 64 * 64 * 64;
+// the GPT-2 shape from T = 64 on, multiplies on OpenBLAS and never initialises libxsmm
+// (CausalSelfAttention::kBlasWork = 64·64·64, attention.hpp, where the benchmark reads it).
 // Beyond 64 keys OpenBLAS falls behind (64×256×64: 18.4 µs on libxsmm, 22.7 on OpenBLAS;
 // 64×1024×64: 76 vs 119 µs), and above 4·65536 multiply-adds it would start its own threads,
 // which calls from inside the heads' parallel region must not (OpenBLAS runs a product of at most
@@ -81,7 +81,7 @@ constexpr std::size_t kBlasOneThread = 4 * 65536;
 class HeadProducts {
  public:
   HeadProducts(std::size_t T, std::size_t d, std::size_t dh, std::size_t first_rows)
-      : T_(T), d_(d), dh_(dh), on_blas_(first_rows * first_rows * dh >= kBlasWork),
+      : T_(T), d_(d), dh_(dh), on_blas_(first_rows * first_rows * dh >= CausalSelfAttention::kBlasWork),
         piece_(std::max<std::size_t>(1, kBlasOneThread / (first_rows * dh))) {}
 
   // k_t (dh, T) = k_hᵀ: neither library is given a transposed operand.

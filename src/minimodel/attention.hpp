@@ -27,6 +27,10 @@ namespace minimodel {
 
 class CausalSelfAttention {
  public:
+  // Per-head products of a block of at least this many multiply-adds run on OpenBLAS, smaller
+  // ones on libxsmm (attention.cpp says why, with the measurements).
+  static constexpr std::size_t kBlasWork = 64 * 64 * 64;
+
   // Registers `<name>.W_q`, `.W_k`, `.W_v`, `.W_o`, each (d_model, d_model) ~ N(0, 1/d_model).
   CausalSelfAttention(ParameterRegistry& registry, std::string name, const MiniGPTConfig& config,
                       const RotaryTable& rope);
